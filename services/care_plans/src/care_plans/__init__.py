@@ -1,0 +1,1 @@
+"""CareThread care_plans service."""

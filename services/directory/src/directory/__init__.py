@@ -1,0 +1,1 @@
+"""CareThread directory service."""

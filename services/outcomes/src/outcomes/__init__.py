@@ -1,0 +1,1 @@
+"""CareThread outcomes service."""

@@ -1,0 +1,20 @@
+"""Databases: engines, the unit of work, platform tables and migrations."""
+
+from carethread.db.base import PlatformBase, UtcDateTime, new_metadata, utcnow
+from carethread.db.engine import create_engine, is_postgres, is_sqlite, session_factory
+from carethread.db.migrate import MigrationSource, migrate
+from carethread.db.uow import UnitOfWork
+
+__all__ = [
+    "MigrationSource",
+    "PlatformBase",
+    "UnitOfWork",
+    "UtcDateTime",
+    "create_engine",
+    "is_postgres",
+    "is_sqlite",
+    "migrate",
+    "new_metadata",
+    "session_factory",
+    "utcnow",
+]

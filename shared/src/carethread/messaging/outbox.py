@@ -1,0 +1,237 @@
+"""The transactional outbox: events are rows committed with the change they describe.
+
+The relay (one active per service: on PostgreSQL it holds an advisory lock) publishes
+unpublished rows in ``position`` order, waits for ``acks="all"``, then marks them. It
+selects by the ``published_at IS NULL`` flag, never by a moving high-water mark: on
+PostgreSQL a position is taken before commit, so a row may become visible after a later
+one was already published. Same-person order is kept by serialising writers per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from carethread.db.tables import OutboxRow
+from carethread.db.uow import UnitOfWork
+from carethread.events.envelope import CloudEvent
+from carethread.events.topics import prefixed
+from carethread.messaging.broker import BrokerUnavailable, OutgoingMessage, Publisher
+from carethread.observability.logging import get_logger
+from carethread.observability.metrics import ServiceMetrics
+
+log = get_logger(__name__)
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key derived from a name."""
+    return zlib.crc32(name.encode()) - 2**31
+
+
+async def add_to_outbox(uow: UnitOfWork, event: CloudEvent, *, topic: str, key: str) -> None:
+    """Add ``event`` to the unit of work's transaction; it is published after commit."""
+    if uow.is_postgres:
+        # Writers for the same key take their positions in commit order, so the relay
+        # can never publish a later change of one person before an earlier one.
+        await uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("outbox:" + key)}
+        )
+    headers = {"ce_type": event.type, "ce_id": str(event.id)}
+    if event.traceparent:
+        headers["traceparent"] = event.traceparent
+    uow.session.add(
+        OutboxRow(
+            event_id=event.id,
+            topic=topic,
+            key=key,
+            event_type=event.type,
+            payload=event.to_json_bytes().decode(),
+            headers=headers,
+            created_at=datetime.now(UTC),
+        )
+    )
+    uow.events_written()
+
+
+def to_message(row: OutboxRow, topic_prefix: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        topic=prefixed(topic_prefix, row.topic),
+        key=row.key,
+        value=row.payload.encode(),
+        headers=tuple((k, v.encode()) for k, v in sorted(row.headers.items())),
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: Publisher,
+        topics: Sequence[str],
+        topic_prefix: str,
+        metrics: ServiceMetrics,
+        batch_size: int = 500,
+        poll_interval: float = 0.1,
+    ) -> None:
+        self._service = service
+        self._engine = engine
+        self._sessions = sessions
+        self._publisher = publisher
+        self._topics = [prefixed(topic_prefix, t) for t in topics]
+        self._prefix = topic_prefix
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self.connected = False
+        self.standby = False
+
+    def notify(self) -> None:
+        """Called after a commit that wrote events: publish now rather than at next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                if self._engine.dialect.name == "postgresql":
+                    async with self._engine.connect() as lock_conn:
+                        await self._run_holding_lock(lock_conn)
+                else:
+                    await self._connect_and_publish()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001  # the relay must survive anything
+                if self.connected:
+                    backoff = 0.1
+                log.warning("outbox relay error; retrying", error=repr(e), backoff=backoff)
+            self.connected = False
+            self.standby = False
+            await self._publisher.stop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _run_holding_lock(self, conn: AsyncConnection) -> None:
+        key = _lock_key("outbox-relay:" + self._service)
+        while True:
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+            await conn.commit()
+            if got:
+                break
+            # Another replica's relay is active; stand by in case it goes away.
+            self.standby = True
+            await asyncio.sleep(1.0)
+        self.standby = False
+        try:
+            await self._connect_and_publish()
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    async def ping(self) -> None:
+        await asyncio.wait_for(self._publisher.ping(), timeout=3)
+
+    async def _connect_and_publish(self) -> None:
+        await self._publisher.start()
+        await self._publisher.ensure_topics(self._topics)
+        self.connected = True
+        while True:
+            published = await self.publish_pending()
+            if published < self._batch_size:
+                await self._wait()
+
+    async def _wait(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; return how many were published."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxRow)
+                    .where(OutboxRow.published_at.is_(None))
+                    .order_by(OutboxRow.position)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            await session.rollback()
+        if not rows:
+            self._metrics.outbox_backlog.set(0)
+            self._metrics.outbox_oldest_age.set(0)
+            return 0
+        self._metrics.outbox_oldest_age.set(
+            (datetime.now(UTC) - rows[0].created_at) / timedelta(seconds=1)
+        )
+        try:
+            await self._publisher.send_batch([to_message(r, self._prefix) for r in rows])
+        except BrokerUnavailable:
+            # A broker that lost its topics (Tansu restarted) gets them back.
+            await self._publisher.ensure_topics(self._topics)
+            raise
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.position.in_([r.position for r in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+            backlog = await session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))
+            )
+            await session.commit()
+        self._metrics.outbox_published.inc(len(rows))
+        self._metrics.outbox_backlog.set(backlog or 0)
+        return len(rows)
+
+
+async def replay(
+    sessions: async_sessionmaker[AsyncSession],
+    publisher: Publisher,
+    *,
+    topic_prefix: str,
+    since: datetime | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Republish the outbox (the service's event log) in order, from ``since`` if given.
+
+    Consumers de-duplicate on event id, so replaying what they already applied is harmless.
+    """
+    sent = 0
+    last = 0
+    while True:
+        async with session_scope(sessions) as session:
+            query = select(OutboxRow).where(OutboxRow.position > last)
+            if since is not None:
+                query = query.where(OutboxRow.created_at >= since)
+            rows = (await session.scalars(query.order_by(OutboxRow.position).limit(batch_size))).all()
+        if not rows:
+            return sent
+        topics = {prefixed(topic_prefix, r.topic) for r in rows}
+        await publisher.ensure_topics(topics)
+        await publisher.send_batch([to_message(r, topic_prefix) for r in rows])
+        sent += len(rows)
+        last = rows[-1].position
+
+
+class session_scope:  # noqa: N801  # used like a function
+    """A read-only session that is always rolled back and closed."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._session = sessions()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self._session
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._session.rollback()
+        await self._session.close()
