@@ -1,6 +1,6 @@
 """Domain events: the CloudEvents envelope, the registry and every event model."""
 
-from carethread.events import audit, referrals
+from carethread.events import audit, referrals, topics
 from carethread.events.envelope import CloudEvent, Event
 from carethread.events.factory import new_event
 from carethread.events.registry import EventData, EventRegistry, UnknownEventType, registry
@@ -15,4 +15,5 @@ __all__ = [
     "new_event",
     "referrals",
     "registry",
+    "topics",
 ]

@@ -165,7 +165,7 @@ class OutboxRelay:
                     .limit(self._batch_size)
                 )
             ).all()
-            await session.rollback()
+            session.expunge_all()  # keep the rows readable after the session ends
         if not rows:
             self._metrics.outbox_backlog.set(0)
             self._metrics.outbox_oldest_age.set(0)
@@ -233,5 +233,6 @@ class session_scope:  # noqa: N801  # used like a function
         return self._session
 
     async def __aexit__(self, *_: object) -> None:
+        self._session.expunge_all()  # rows stay readable after the session ends
         await self._session.rollback()
         await self._session.close()

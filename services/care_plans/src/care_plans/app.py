@@ -1,0 +1,25 @@
+"""The shared, person-centred care plan: tell my story once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from carethread.db import MigrationSource
+from carethread.events import topics
+from carethread.messaging import Broker
+from carethread.service import ServiceDefinition, create_service_app
+from care_plans.settings import CarePlansSettings
+
+DEFINITION = ServiceDefinition(
+    name="care_plans",
+    title="CareThread care plans",
+    description="The shared, person-centred care plan: tell my story once.",
+    migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    publishes=[topics.CARE_PLANS, topics.AUDIT],
+)
+
+
+def create_app(settings: CarePlansSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or CarePlansSettings(), broker=broker)

@@ -1,0 +1,11 @@
+"""The care_plans service's own tables (its capabilities add them)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from carethread.db import new_metadata
+
+
+class CarePlansBase(DeclarativeBase):
+    metadata = new_metadata()

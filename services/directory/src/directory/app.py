@@ -1,0 +1,25 @@
+"""The VCSE and social prescribing directory (Open Referral UK)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from carethread.db import MigrationSource
+from carethread.events import topics
+from carethread.messaging import Broker
+from carethread.service import ServiceDefinition, create_service_app
+from directory.settings import DirectorySettings
+
+DEFINITION = ServiceDefinition(
+    name="directory",
+    title="CareThread directory",
+    description="The VCSE and social prescribing directory (Open Referral UK).",
+    migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    publishes=[topics.DIRECTORY, topics.AUDIT],
+)
+
+
+def create_app(settings: DirectorySettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or DirectorySettings(), broker=broker)

@@ -1,0 +1,27 @@
+"""Person-level outcome measures and the population outcomes framework."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from carethread.db import MigrationSource
+from carethread.events import topics
+from carethread.messaging import Broker
+from carethread.service import ServiceDefinition, create_service_app
+from outcomes.handlers import router as event_router
+from outcomes.settings import OutcomesSettings
+
+DEFINITION = ServiceDefinition(
+    name="outcomes",
+    title="CareThread outcomes",
+    description="Person-level outcome measures and the population outcomes framework.",
+    migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    publishes=[topics.OUTCOMES, topics.AUDIT],
+    consumes=event_router,
+)
+
+
+def create_app(settings: OutcomesSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or OutcomesSettings(), broker=broker)

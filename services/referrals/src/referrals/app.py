@@ -1,0 +1,29 @@
+"""The referrals service: the integrated front door."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from carethread.db import MigrationSource
+from carethread.events import topics
+from carethread.messaging import Broker
+from carethread.service import ServiceDefinition, create_service_app
+from referrals.api.referrals import router as referrals_router
+from referrals.demo import load_demo_data
+from referrals.settings import ReferralsSettings
+
+DEFINITION = ServiceDefinition(
+    name="referrals",
+    title="CareThread referrals",
+    description="The integrated front door: every referral received once, triaged jointly.",
+    migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    routers=[referrals_router],
+    publishes=[topics.REFERRALS, topics.AUDIT],
+    demo_data=load_demo_data,
+)
+
+
+def create_app(settings: ReferralsSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or ReferralsSettings(), broker=broker)
