@@ -29,7 +29,8 @@ def _upgrade(connection: Connection, source: MigrationSource) -> None:
     command.upgrade(config, "head")
 
 
-async def migrate(engine: AsyncEngine, service: MigrationSource) -> None:
-    for source in (PLATFORM, service):
+async def migrate(engine: AsyncEngine, service: MigrationSource | None) -> None:
+    """Upgrade the platform tables, then (if given) the service's own, to head."""
+    for source in (PLATFORM, service) if service else (PLATFORM,):
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade, source)

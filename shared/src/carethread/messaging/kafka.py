@@ -79,15 +79,26 @@ class KafkaBroker:
                 return []
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
+            # Tansu reports a partition's end as the last *batch's* base offset + 1, so
+            # the end offsets are only a lower bound: read past them until a fetch is empty.
             end = await consumer.end_offsets(tps)
             out: list[IncomingMessage] = []
-            while any(await consumer.position(tp) < end[tp] for tp in tps):
-                batch = await consumer.getmany(*tps, timeout_ms=500)
+            while True:
+                batch = await consumer.getmany(*tps, timeout_ms=300)
                 for records in batch.values():
-                    out.extend(_incoming(r) for r in records if r.offset < end[TopicPartition(r.topic, r.partition)])
+                    out.extend(_incoming(r) for r in records)
+                if not batch and await self._reached(consumer, end):
+                    break
             return sorted(out, key=lambda m: (m.partition, m.offset))
         finally:
             await consumer.stop()
+
+    @staticmethod
+    async def _reached(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+        for tp, offset in end.items():
+            if await consumer.position(tp) < offset:
+                return False
+        return True
 
     async def committed_position(self, group: str, topic: str) -> dict[int, int]:
         consumer = self._consumer(group)
