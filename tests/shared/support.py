@@ -78,7 +78,9 @@ async def database(url: str) -> AsyncIterator[tuple[AsyncEngine, async_sessionma
         await engine.dispose()
 
 
-async def write_things(sessions: async_sessionmaker[AsyncSession], events: list[CloudEvent]) -> None:
+async def write_things(
+    sessions: async_sessionmaker[AsyncSession], events: list[CloudEvent]
+) -> None:
     for e in events:
         async with UnitOfWork(sessions) as uow:
             await add_to_outbox(uow, e, topic=TOPIC, key=e.subject)

@@ -21,7 +21,10 @@ async def test_per_key_order_and_resume_after_commit(broker: Broker, topic_prefi
     await publisher.start()
     await publisher.ensure_topics([topic])
     await publisher.send_batch(
-        [OutgoingMessage(topic, f"person-{i % 3}", f"{i}".encode(), [("h", b"v")]) for i in range(30)]
+        [
+            OutgoingMessage(topic, f"person-{i % 3}", f"{i}".encode(), [("h", b"v")])
+            for i in range(30)
+        ]
     )
     sub = broker.subscriber("g1", [topic])
     await sub.start()

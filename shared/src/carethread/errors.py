@@ -1,8 +1,9 @@
 """RFC 9457 problem details for every error a service returns.
 
 Routes raise :class:`Problem` subclasses; validation errors become 422 with the path of
-each bad field; oversized bodies 413 (FastAPI's ``max_body_size``); a database that cannot be reached 503. Anything
-unexpected is a 500 problem that reveals nothing of the internals.
+each bad field; oversized bodies 413 (FastAPI's ``max_body_size``, reshaped by the service
+middleware); a database that cannot be reached 503. Anything unexpected is a 500 problem
+that reveals nothing of the internals.
 """
 
 from __future__ import annotations

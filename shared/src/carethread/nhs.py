@@ -34,7 +34,9 @@ def check_digit(first_nine: str) -> int | None:
 def normalise_nhs_number(value: str) -> str:
     """Strip the spaces and dashes people type ("999 123 4561") and validate."""
     digits = value.replace(" ", "").replace("-", "")
-    if len(digits) != 10 or not digits.isdigit():
+    # str.isdigit() also accepts other scripts' digits ("٩") and superscripts ("¹"):
+    # an NHS number is ten ASCII digits, nothing else.
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         raise InvalidNhsNumber("an NHS number has exactly 10 digits")
     expected = check_digit(digits[:9])
     if expected is None or expected != int(digits[9]):

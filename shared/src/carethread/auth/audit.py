@@ -63,9 +63,7 @@ async def record_access(
         outcome=outcome,
         recorded_at=now,
     )
-    event = new_event(
-        data, subject=str(audit_id), person_id=person_id, source_service=service
-    )
+    event = new_event(data, subject=str(audit_id), person_id=person_id, source_service=service)
     await add_to_outbox(
         uow, event, topic=AuditRecordedV1.topic, key=str(person_id or principal.sub)
     )

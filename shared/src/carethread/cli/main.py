@@ -28,7 +28,9 @@ def _split(value: str | None) -> list[str]:
 
 @app.command()
 def dev(
-    data_dir: Annotated[Path, typer.Option(help="where SQLite files, the dev key and logs live")] = Path("data"),
+    data_dir: Annotated[
+        Path, typer.Option(help="where SQLite files, the dev key and logs live")
+    ] = Path("data"),
     broker_port: Annotated[int, typer.Option(help="port for the embedded Tansu broker")] = 9092,
     demo: Annotated[bool, typer.Option(help="load demo data on first run")] = True,
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for each service")] = 120,
@@ -54,6 +56,8 @@ def token(
 
     from carethread.auth.tokens import mint_dev_token
 
+    if not hours > 0:  # a token that is born expired is refused by every service
+        raise typer.BadParameter("the lifetime must be more than 0 hours", param_hint="--hours")
     print(
         mint_dev_token(
             AuthSettings(),
@@ -71,7 +75,9 @@ def token(
 @app.command()
 def replay(
     service: Annotated[str, typer.Option(help="referrals, care_plans, directory, outcomes or mdt")],
-    since: Annotated[datetime | None, typer.Option(help="only events created at or after this time (ISO 8601)")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="only events created at or after this time (ISO 8601)")
+    ] = None,
 ) -> None:
     """Republish a service's outbox (its event log) in order; consumers skip what they have."""
     from datetime import UTC
@@ -88,12 +94,15 @@ def replay(
         since = since.replace(tzinfo=UTC)
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, reader=True)
         publisher = KafkaBroker(settings.kafka).publisher()
         await publisher.start()
         try:
             return await replay_outbox(
-                session_factory(engine), publisher, topic_prefix=settings.kafka.topic_prefix, since=since
+                session_factory(engine),
+                publisher,
+                topic_prefix=settings.kafka.topic_prefix,
+                since=since,
             )
         finally:
             await publisher.stop()
@@ -113,20 +122,34 @@ def dlq_list(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")]
     letters = asyncio.run(list_dead_letters(KafkaBroker(settings), settings.topic_prefix))
     if as_json:
         for d in letters:
-            print(json.dumps({
-                "partition": d.partition, "offset": d.offset, "consumer": d.consumer,
-                "topic": d.original_topic, "event_type": d.event_type, "event_id": d.event_id,
-                "error": d.error, "attempts": d.attempts, "failed_at": d.failed_at,
-                "redriven": d.redriven,
-            }))
+            print(
+                json.dumps(
+                    {
+                        "partition": d.partition,
+                        "offset": d.offset,
+                        "consumer": d.consumer,
+                        "topic": d.original_topic,
+                        "event_type": d.event_type,
+                        "event_id": d.event_id,
+                        "error": d.error,
+                        "attempts": d.attempts,
+                        "failed_at": d.failed_at,
+                        "redriven": d.redriven,
+                    }
+                )
+            )
         return
     table = Table(title=f"Dead letters ({len(letters)})")
     for col in ("partition:offset", "consumer", "event type", "event id", "error", "redriven"):
         table.add_column(col)
     for d in letters:
         table.add_row(
-            f"{d.partition}:{d.offset}", d.consumer, d.event_type, d.event_id,
-            d.error[:80], "yes" if d.redriven else "no",
+            f"{d.partition}:{d.offset}",
+            d.consumer,
+            d.event_type,
+            d.event_id,
+            d.error[:80],
+            "yes" if d.redriven else "no",
         )
     Console().print(table)
 
@@ -143,13 +166,19 @@ def dlq_redrive() -> None:
 
 
 @events_app.command("export")
-def events_export(out: Annotated[Path, typer.Option(help="folder to write into")] = Path("docs/events")) -> None:
+def events_export(
+    out: Annotated[Path, typer.Option(help="folder to write into")] = Path("docs/events"),
+) -> None:
     """Write a JSON Schema per event type and the AsyncAPI document."""
     from carethread.events import registry
     from carethread.events.export import asyncapi_document, json_schemas
 
     out.mkdir(parents=True, exist_ok=True)
     for event_type, schema in json_schemas(registry).items():
-        (out / f"{event_type}.schema.json").write_text(json.dumps(schema, indent=2, default=str) + "\n")
-    (out / "asyncapi.json").write_text(json.dumps(asyncapi_document(registry), indent=2, default=str) + "\n")
+        (out / f"{event_type}.schema.json").write_text(
+            json.dumps(schema, indent=2, default=str) + "\n"
+        )
+    (out / "asyncapi.json").write_text(
+        json.dumps(asyncapi_document(registry), indent=2, default=str) + "\n"
+    )
     err.print(f"Wrote {len(list(registry))} schemas and asyncapi.json to {out}")

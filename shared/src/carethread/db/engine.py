@@ -2,47 +2,138 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _is_sqlite_file(url: str) -> bool:
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
+
+
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+SQLITE_LOCK_TIMEOUT = 30  # seconds a transaction waits for the database before failing
+
+
+def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write transactions that take
-    the lock up front (``BEGIN IMMEDIATE``), so two writers queue instead of failing."""
+    the lock up front (``BEGIN IMMEDIATE``), so two writers queue instead of failing.
+
+    Every SQLite transaction holds the file's write lock, so one engine's transactions run
+    one at a time whatever the pool size. A SQLite file engine therefore keeps a single
+    connection: its transactions queue for it in the pool and each is woken the moment
+    the one before it ends, instead of polling the lock in SQLite's busy handler, which
+    sleeps up to 100 ms between tries. Other processes on the same file still queue
+    through the busy timeout. ``pool_size`` applies to PostgreSQL.
+
+    While a transaction holds that connection, every trip to the driver's thread waits for
+    the event loop to come round, so a SQLite transaction makes as few as it can: its
+    ``BEGIN`` goes straight to the driver, and a connection handed back with no
+    transaction open is not rolled back again.
+
+    ``reader=True`` is for tools that only read a live service's database (``replay``): on
+    SQLite its transactions begin deferred, so in WAL mode they neither wait for the
+    service's writers nor hold them up."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        if _is_sqlite_file(url):
+            engine = create_async_engine(
+                url,
+                connect_args={"timeout": SQLITE_LOCK_TIMEOUT},
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=SQLITE_LOCK_TIMEOUT,
+                pool_reset_on_return=None,
+            )
+            _reset_only_open_transactions(engine)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT})
+        _configure_sqlite(engine, reader=reader)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may sit unused before it is pinged
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only if it has been idle a while.
+
+    What ``pool_pre_ping`` does, without its extra round trip on every checkout: a
+    connection that was in use a moment ago is alive, and a busy service checks out
+    connections thousands of times a second. One that sat idle (through a database
+    restart, say) is pinged, and replaced if it does not answer."""
+    idle_since = "carethread_idle_since"
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[idle_since] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _: Any) -> None:
+        since = record.info.pop(idle_since, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as e:
+            # The pool discards this connection and checks out a fresh one.
+            raise DisconnectionError("idle connection did not answer a ping") from e
+
+
+def _configure_sqlite(engine: AsyncEngine, *, reader: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first, so that even the pragmas below wait for a busy file.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_TIMEOUT * 1000}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    begin = "BEGIN" if reader else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: one trip to its thread instead of a cursor's three.
+        try:
+            connection.connection.dbapi_connection.run_async(lambda c: c.execute(begin))
+        except sqlite3.Error as e:  # as SQLAlchemy would have raised it
+            raise OperationalError(begin, None, e) from e
+
+
+def _reset_only_open_transactions(engine: AsyncEngine) -> None:
+    """What the pool's reset-on-return does (with it switched off), minus the trip to the
+    driver's thread when the connection comes back with no transaction open, as it
+    almost always does: the session has committed or rolled back already."""
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _: Any, state: Any) -> None:
+        if not state.terminate_only and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,8 +12,6 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from carethread.db.engine import is_postgres
-
 
 class UnitOfWork:
     def __init__(
@@ -35,11 +33,11 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return self.session.get_bind().dialect.name
 
     @property
     def is_postgres(self) -> bool:
-        return is_postgres(str(self.session.bind.url))
+        return self.dialect == "postgresql"
 
     def events_written(self) -> None:
         """Called by the outbox writer so commit can wake the relay."""

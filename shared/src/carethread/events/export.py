@@ -7,6 +7,10 @@ from typing import Any
 from carethread.events.envelope import CloudEvent
 from carethread.events.registry import EventRegistry
 
+# Required by CloudEvents 1.0. The envelope model gives ``id`` and ``specversion`` defaults,
+# so its own schema would call them optional; on the wire every event has them.
+CLOUDEVENTS_REQUIRED = ("id", "source", "specversion", "type")
+
 
 def json_schemas(registry: EventRegistry) -> dict[str, dict[str, Any]]:
     """One JSON Schema per event type: the envelope with ``data`` of that type's model."""
@@ -21,6 +25,10 @@ def json_schemas(registry: EventRegistry) -> dict[str, dict[str, Any]]:
         props["type"] = {"const": model.event_type}
         props["data"] = {"$ref": "#/$defs/" + model.__name__}
         schema["properties"] = props
+        schema["required"] = [
+            *CLOUDEVENTS_REQUIRED,
+            *(r for r in schema["required"] if r not in CLOUDEVENTS_REQUIRED),
+        ]
         schema["$defs"] = {**data_schema.pop("$defs", {}), model.__name__: data_schema}
         schemas[model.event_type] = schema
     return schemas

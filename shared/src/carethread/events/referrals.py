@@ -44,3 +44,56 @@ class ReferralReceivedV1(EventData):
     referrer_org: str
     received_at: datetime
     status: str
+
+
+class Destination(BaseModel):
+    """Where a triaged referral goes: a neighbourhood MDT, a named team, or a directory
+    service (social prescribing to a VCSE service)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str  # neighbourhood_mdt | team | service
+    id: str
+    name: str | None = None
+
+
+@registry.register
+class ReferralTriagedV1(EventData):
+    """The front door decided: accepted, routed, signposted, more information requested, or
+    declined. ``status`` is the referral's state after the decision."""
+
+    event_type: ClassVar[str] = "carethread.referral.triaged.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    decision: str
+    status: str
+    destination: Destination | None = None
+    reason: str | None = None
+    decided_by: str
+    decided_by_org: str
+    health_signoff: str | None = None
+    social_care_signoff: str | None = None
+    triaged_at: datetime
+    breached_sla: bool
+
+
+@registry.register
+class ReferralStatusChangedV1(EventData):
+    """Any other move in the lifecycle: claimed, unclaimed, started, completed, withdrawn,
+    information provided."""
+
+    event_type: ClassVar[str] = "carethread.referral.status-changed.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    action: str
+    from_status: str
+    status: str
+    changed_by: str
+    changed_at: datetime
+    reason: str | None = None

@@ -45,6 +45,7 @@ class Publisher(Protocol):
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
         """Send in order and return once every message is acknowledged by all replicas."""
         ...
+
     async def ping(self) -> None:
         """Raise BrokerUnavailable when the broker cannot be reached."""
         ...
@@ -57,6 +58,7 @@ class Subscriber(Protocol):
     async def commit(self, messages: Sequence[IncomingMessage]) -> None:
         """Commit the group's position past each message's partition offset."""
         ...
+
     def lag(self) -> dict[tuple[str, int], int]: ...
 
 
@@ -66,7 +68,9 @@ class Broker(Protocol):
     async def read_all(self, topic: str) -> list[IncomingMessage]:
         """Every message currently in ``topic``, from the beginning (no consumer group)."""
         ...
+
     async def committed_position(self, group: str, topic: str) -> dict[int, int]:
         """The group's committed offset per partition (partitions with none are left out)."""
         ...
+
     async def commit_position(self, group: str, topic: str, offsets: dict[int, int]) -> None: ...

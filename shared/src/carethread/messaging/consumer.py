@@ -1,23 +1,31 @@
 """Idempotent consumers: each event's effect and its inbox row commit in one transaction,
 and offsets are committed only after that. A message that keeps failing after bounded
-retries goes to the dead-letter topic with its error, and the consumer moves on."""
+retries goes to the dead-letter topic with its error, and the consumer moves on.
+
+The events of one poll are applied together where they can be: a run of events shares one
+transaction (an inbox row per event beside its effect), so a busy consumer pays for a
+commit per poll rather than per event. Anything the run cannot take is handled alone, in
+its place in the order."""
 
 from __future__ import annotations
 
 import asyncio
 import traceback
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carethread.db.tables import InboxRow
 from carethread.db.uow import UnitOfWork
 from carethread.events.envelope import CloudEvent, Event
+from carethread.events.registry import EventData
 from carethread.events.topics import DLQ, prefixed
 from carethread.messaging.broker import (
     Broker,
@@ -27,7 +35,7 @@ from carethread.messaging.broker import (
     Publisher,
     Subscriber,
 )
-from carethread.messaging.router import EventRouter
+from carethread.messaging.router import EventRouter, Handler, Route
 from carethread.observability.logging import get_logger
 from carethread.observability.metrics import ServiceMetrics
 from carethread.observability.tracing import kafka_headers_to_dict, span_from_headers
@@ -37,6 +45,24 @@ log = get_logger(__name__)
 
 class PoisonMessage(Exception):
     """The message can never be applied (unreadable envelope or data)."""
+
+
+@dataclass(frozen=True)
+class _Readable:
+    """A message whose envelope and data could be read, ready to join a run."""
+
+    message: IncomingMessage
+    envelope: CloudEvent
+    route: Route | None  # None: no handler for this type here, so it is ignored
+    data: EventData | None
+
+
+class _RunNotCommitted(Exception):
+    """The run's transaction could not commit; its events are applied one by one instead."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"a run of {length} events did not commit")
+        self.length = length
 
 
 class EventConsumer:
@@ -92,7 +118,7 @@ class EventConsumer:
                 await self._consume(subscriber)
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # noqa: BLE001  # a consumer must outlive any failure
+            except Exception as e:  # a consumer must outlive any failure
                 log.warning("consumer error; reconnecting", consumer=self.name, error=repr(e))
             finally:
                 self.connected = False
@@ -107,12 +133,129 @@ class EventConsumer:
     async def _consume(self, subscriber: Subscriber) -> None:
         while True:
             messages = await subscriber.poll(self._poll_timeout_ms, self._max_records)
-            for message in messages:
-                await self.handle(message)
             if messages:
+                await self.handle_batch(messages)
                 await subscriber.commit(messages)
             for (topic, partition), lag in subscriber.lag().items():
                 self._metrics.consumer_lag.labels(topic, str(partition)).set(lag)
+
+    async def handle_batch(self, messages: Sequence[IncomingMessage]) -> None:
+        """Apply ``messages`` in order, each exactly once, in as few transactions as they allow.
+
+        The longest run of readable messages whose handlers all succeed commits as one
+        transaction, with one inbox row per event. The message that ends a run (unreadable,
+        invalid data, or its handler raised) is then handled alone by :meth:`handle`, with
+        its retries and the dead-letter topic, before the next run starts, so events are
+        applied in the order they came. A run whose commit fails is applied one by one.
+        """
+        i = 0
+        while i < len(messages):
+            try:
+                i += await self._apply_run(messages[i:])
+            except _RunNotCommitted as e:
+                for message in messages[i : i + e.length]:
+                    await self.handle(message)
+                i += e.length
+                continue
+            if i < len(messages):
+                await self.handle(messages[i])
+                i += 1
+
+    async def _apply_run(self, messages: Sequence[IncomingMessage]) -> int:
+        """Apply the longest prefix of ``messages`` that goes together in one transaction;
+        return its length (0 when the first message must be handled alone)."""
+        run = self._readable_prefix(messages)
+        while run:
+            failed_at = await self._apply_together(run)
+            if failed_at is None:
+                return len(run)
+            # Everything before the failed handler goes again without it; the failed
+            # one is then retried alone, where its attempts are counted.
+            run = run[:failed_at]
+        return 0
+
+    def _readable_prefix(self, messages: Sequence[IncomingMessage]) -> list[_Readable]:
+        run: list[_Readable] = []
+        for message in messages:
+            try:
+                envelope = CloudEvent.from_json_bytes(message.value)
+                route = self._router.route_for(envelope.type)
+                data = (
+                    None
+                    if route is None
+                    else route.model.model_validate(
+                        self._router.registry.upcast(envelope, route.model.event_type)
+                    )
+                )
+            except Exception:  # handle() reports it, alone
+                break
+            run.append(_Readable(message, envelope, route, data))
+        return run
+
+    async def _apply_together(self, run: Sequence[_Readable]) -> int | None:
+        """Apply ``run`` in one transaction: None once committed, else the index of the
+        event whose handler raised (nothing is committed then). Raises _RunNotCommitted
+        when anything but a handler fails (the database, the commit)."""
+        ids = [r.envelope.id for r in run if r.route is not None]
+        outcomes: list[tuple[str, str]] = []
+        inbox: list[dict[str, object]] = []
+        failed_at: int | None = None
+        try:
+            async with UnitOfWork(self._sessions) as uow:
+                seen: set[object] = set()
+                if ids:
+                    seen = set(
+                        await uow.session.scalars(
+                            select(InboxRow.event_id).where(
+                                InboxRow.consumer == self.name, InboxRow.event_id.in_(ids)
+                            )
+                        )
+                    )
+                for index, r in enumerate(run):
+                    if r.route is None or r.data is None:
+                        outcomes.append((r.envelope.type, "ignored"))
+                        continue
+                    if r.envelope.id in seen:  # applied before, or earlier in this run
+                        outcomes.append((r.envelope.type, "duplicate"))
+                        continue
+                    if not await self._run_handler(r, r.route, r.data, uow):
+                        failed_at = index
+                        break
+                    seen.add(r.envelope.id)
+                    inbox.append(
+                        {
+                            "consumer": self.name,
+                            "event_id": r.envelope.id,
+                            "event_type": r.envelope.type,
+                            "applied_at": datetime.now(UTC),
+                        }
+                    )
+                    outcomes.append((r.envelope.type, "applied"))
+                if failed_at is None and ids:
+                    if inbox:  # one statement for the run's inbox rows, in its transaction
+                        await uow.session.execute(insert(InboxRow), inbox)
+                    await uow.commit()
+        except Exception as e:
+            raise _RunNotCommitted(len(run)) from e
+        if failed_at is not None:
+            return failed_at
+        for event_type, outcome in outcomes:
+            self._metrics.events_handled.labels(event_type, outcome).inc()
+            if outcome == "applied":
+                self.applied += 1
+        return None
+
+    async def _run_handler(
+        self, r: _Readable, route: Route, data: EventData, uow: UnitOfWork
+    ) -> bool:
+        """Run one event's handler inside the run's transaction; False if it raised."""
+        headers = kafka_headers_to_dict(r.message.headers)
+        with span_from_headers(f"consume {r.message.topic}", headers, kind=SpanKind.CONSUMER):
+            try:
+                await route.handler(Event(envelope=r.envelope, data=data), uow)
+            except Exception:
+                return False
+        return True
 
     async def handle(self, message: IncomingMessage) -> None:
         """Apply one message exactly once, or dead-letter it after bounded retries."""
@@ -135,7 +278,7 @@ class EventConsumer:
                 except PoisonMessage as e:
                     await self._dead_letter(message, e, attempt)
                     return
-                except Exception as e:  # noqa: BLE001  # retried, then dead-lettered
+                except Exception as e:  # retried, then dead-lettered
                     if attempt >= self._max_attempts:
                         await self._dead_letter(message, e, attempt)
                         return
@@ -144,7 +287,7 @@ class EventConsumer:
                 self._metrics.events_handled.labels(envelope.type, outcome).inc()
                 return
 
-    async def _apply(self, envelope: CloudEvent, model: type, handler: object) -> str:
+    async def _apply(self, envelope: CloudEvent, model: type[EventData], handler: Handler) -> str:
         try:
             data = model.model_validate(self._router.registry.upcast(envelope, model.event_type))
         except ValidationError as e:
@@ -157,7 +300,7 @@ class EventConsumer:
             )
             if seen is not None:
                 return "duplicate"
-            await handler(Event(envelope=envelope, data=data), uow)  # type: ignore[operator]
+            await handler(Event(envelope=envelope, data=data), uow)
             uow.session.add(
                 InboxRow(
                     consumer=self.name,
@@ -166,13 +309,28 @@ class EventConsumer:
                     applied_at=datetime.now(UTC),
                 )
             )
+            clash: IntegrityError | None = None
             try:
                 await uow.commit()
-            except IntegrityError:
+            except IntegrityError as e:
+                clash = e
+        if clash is not None:  # looked into once the failed transaction has ended
+            if await self._already_applied(envelope.id):
                 # Another delivery of the same event won the race: its effect stands.
                 return "duplicate"
+            raise clash  # the handler's own rows broke a constraint: retried, then the DLQ
         self.applied += 1
         return "applied"
+
+    async def _already_applied(self, event_id: uuid.UUID) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(InboxRow.event_id).where(
+                    InboxRow.consumer == self.name, InboxRow.event_id == event_id
+                )
+            )
+            await session.rollback()
+        return found is not None
 
     async def _dead_letter(self, message: IncomingMessage, error: Exception, attempts: int) -> None:
         log.error(
@@ -215,5 +373,4 @@ class EventConsumer:
 
 async def consume_once(consumer: EventConsumer, messages: Sequence[IncomingMessage]) -> None:
     """Apply messages directly (tests and rebuilds that bypass the broker)."""
-    for m in messages:
-        await consumer.handle(m)
+    await consumer.handle_batch(messages)

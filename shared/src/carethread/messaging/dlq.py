@@ -84,5 +84,7 @@ async def redrive(broker: Broker, topic_prefix: str = "") -> list[DeadLetter]:
     positions: dict[int, int] = {}
     for d in pending:
         positions[d.partition] = max(positions.get(d.partition, 0), d.offset + 1)
-    await broker.commit_position(redrive_group(topic_prefix), prefixed(topic_prefix, DLQ), positions)
+    await broker.commit_position(
+        redrive_group(topic_prefix), prefixed(topic_prefix, DLQ), positions
+    )
     return pending

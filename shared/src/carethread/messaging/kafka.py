@@ -145,6 +145,10 @@ class KafkaPublisher:
             with contextlib.suppress(Exception):
                 await producer.stop()
             raise BrokerUnavailable(f"cannot reach the broker at {s.bootstrap_servers}: {e}") from e
+        except asyncio.CancelledError:  # stopped while connecting: close what was opened
+            with contextlib.suppress(Exception):
+                await asyncio.shield(producer.stop())
+            raise
         self._producer = producer
 
     async def stop(self) -> None:
@@ -212,6 +216,10 @@ class KafkaSubscriber:
             with contextlib.suppress(Exception):
                 await consumer.stop()
             raise BrokerUnavailable(f"cannot start consumer {self._group}: {e}") from e
+        except asyncio.CancelledError:  # stopped while joining the group
+            with contextlib.suppress(Exception):
+                await asyncio.shield(consumer.stop())
+            raise
         self._consumer = consumer
 
     async def stop(self) -> None:

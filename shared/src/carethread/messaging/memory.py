@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import zlib
 from collections import defaultdict
@@ -52,10 +53,9 @@ class InMemoryBroker:
 
     async def wait_for_messages(self, timeout_ms: int) -> None:
         async with self._arrived:
-            try:
-                await asyncio.wait_for(self._arrived.wait(), timeout_ms / 1000)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_ms / 1000):
+                    await self._arrived.wait()
 
     def topic_log(self, topic: str) -> list[list[IncomingMessage]]:
         return self._log(topic)

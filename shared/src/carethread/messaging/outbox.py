@@ -10,12 +10,16 @@ one was already published. Same-person order is kept by serialising writers per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
+from sqlalchemy import event as event_api
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from carethread.db.tables import OutboxRow
 from carethread.db.uow import UnitOfWork
@@ -33,14 +37,38 @@ def _lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) - 2**31
 
 
+_PENDING_LOCKS = "carethread.outbox.pending_locks"
+
+# One statement for every key a flush is about to write, in key order (so two writers
+# that share keys cannot deadlock each other). Volatile functions in the select list are
+# evaluated after the sort.
+_LOCK_KEYS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS BIGINT[])) AS t(k) ORDER BY k"
+)
+
+
+def _lock_outbox_keys(session: Session, *_: object) -> None:
+    """``before_flush``: take the transaction-scoped locks of the keys whose outbox rows
+    this flush inserts, before the rows take their positions."""
+    keys: set[int] | None = session.info.pop(_PENDING_LOCKS, None)
+    if keys:
+        session.execute(_LOCK_KEYS, {"keys": sorted(keys)})
+
+
 async def add_to_outbox(uow: UnitOfWork, event: CloudEvent, *, topic: str, key: str) -> None:
     """Add ``event`` to the unit of work's transaction; it is published after commit."""
     if uow.is_postgres:
         # Writers for the same key take their positions in commit order, so the relay
-        # can never publish a later change of one person before an earlier one.
-        await uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("outbox:" + key)}
-        )
+        # can never publish a later change of one person before an earlier one: a
+        # transaction-scoped advisory lock per key, held to commit, is taken just before
+        # the row is inserted (at flush, for all of a flush's keys in one statement).
+        session = uow.session.sync_session
+        pending: set[int] | None = session.info.get(_PENDING_LOCKS)
+        if pending is None:
+            pending = session.info[_PENDING_LOCKS] = set()
+            if not event_api.contains(session, "before_flush", _lock_outbox_keys):
+                event_api.listen(session, "before_flush", _lock_outbox_keys)
+        pending.add(_lock_key("outbox:" + key))
     headers = {"ce_type": event.type, "ce_id": str(event.id)}
     if event.traceparent:
         headers["traceparent"] = event.traceparent
@@ -58,7 +86,31 @@ async def add_to_outbox(uow: UnitOfWork, event: CloudEvent, *, topic: str, key: 
     uow.events_written()
 
 
-def to_message(row: OutboxRow, topic_prefix: str) -> OutgoingMessage:
+class _Publishable(Protocol):
+    """An outbox row, or the columns of one the relay reads."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+
+# What the relay reads of a row: plain columns, no ORM instances to build.
+_TO_PUBLISH = (
+    OutboxRow.position,
+    OutboxRow.topic,
+    OutboxRow.key,
+    OutboxRow.payload,
+    OutboxRow.headers,
+    OutboxRow.created_at,
+)
+
+
+def to_message(row: _Publishable, topic_prefix: str) -> OutgoingMessage:
     return OutgoingMessage(
         topic=prefixed(topic_prefix, row.topic),
         key=row.key,
@@ -91,6 +143,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
+        self._sent: list[int] = []  # positions sent, to be marked published by the next call
         self.connected = False
         self.standby = False
 
@@ -108,8 +161,9 @@ class OutboxRelay:
                 else:
                     await self._connect_and_publish()
             except asyncio.CancelledError:
+                await asyncio.shield(self._publisher.stop())
                 raise
-            except Exception as e:  # noqa: BLE001  # the relay must survive anything
+            except Exception as e:  # the relay must survive anything
                 if self.connected:
                     backoff = 0.1
                 log.warning("outbox relay error; retrying", error=repr(e), backoff=backoff)
@@ -139,35 +193,61 @@ class OutboxRelay:
         await asyncio.wait_for(self._publisher.ping(), timeout=3)
 
     async def _connect_and_publish(self) -> None:
+        self._sent = []  # sent but unmarked on an earlier connection: sent again (consumers de-dup)
         await self._publisher.start()
         await self._publisher.ensure_topics(self._topics)
         self.connected = True
         while True:
-            published = await self.publish_pending()
-            if published < self._batch_size:
+            # A batch just sent is marked by the next call, straight away; only a call that
+            # found nothing to send waits for a commit (notify) or the poll interval.
+            if not await self.publish_pending():
                 await self._wait()
 
     async def _wait(self) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        except TimeoutError:
-            pass
+        # asyncio.timeout, not wait_for: no inner task that a cancelled relay must wait on.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._poll_interval):
+                await self._wake.wait()
         self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows; return how many were published."""
+        """Mark the batch the previous call sent as published, then send the next batch of
+        unpublished rows; return how many were sent (call until it returns 0).
+
+        Marking one batch and reading the next share a transaction, so a steady stream
+        costs one transaction per batch; a batch is still marked only once the broker has
+        acknowledged it, so a relay stopped in between sends that batch again.
+        """
+        sent, self._sent = self._sent, []
         async with self._sessions() as session:
+            if sent:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.position.in_(sent))
+                    .values(published_at=datetime.now(UTC))
+                )
             rows = (
-                await session.scalars(
-                    select(OutboxRow)
+                await session.execute(
+                    select(*_TO_PUBLISH)
                     .where(OutboxRow.published_at.is_(None))
                     .order_by(OutboxRow.position)
                     .limit(self._batch_size)
                 )
             ).all()
-            session.expunge_all()  # keep the rows readable after the session ends
+            backlog = len(rows)  # all there is, unless the batch is full
+            if backlog == self._batch_size:
+                backlog = (
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(OutboxRow)
+                        .where(OutboxRow.published_at.is_(None))
+                    )
+                    or backlog
+                )
+            await session.commit()
+        self._metrics.outbox_published.inc(len(sent))
+        self._metrics.outbox_backlog.set(backlog)
         if not rows:
-            self._metrics.outbox_backlog.set(0)
             self._metrics.outbox_oldest_age.set(0)
             return 0
         self._metrics.outbox_oldest_age.set(
@@ -179,18 +259,7 @@ class OutboxRelay:
             # A broker that lost its topics (Tansu restarted) gets them back.
             await self._publisher.ensure_topics(self._topics)
             raise
-        async with self._sessions() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.position.in_([r.position for r in rows]))
-                .values(published_at=datetime.now(UTC))
-            )
-            backlog = await session.scalar(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))
-            )
-            await session.commit()
-        self._metrics.outbox_published.inc(len(rows))
-        self._metrics.outbox_backlog.set(backlog or 0)
+        self._sent = [r.position for r in rows]
         return len(rows)
 
 
@@ -213,7 +282,9 @@ async def replay(
             query = select(OutboxRow).where(OutboxRow.position > last)
             if since is not None:
                 query = query.where(OutboxRow.created_at >= since)
-            rows = (await session.scalars(query.order_by(OutboxRow.position).limit(batch_size))).all()
+            rows = (
+                await session.scalars(query.order_by(OutboxRow.position).limit(batch_size))
+            ).all()
         if not rows:
             return sent
         topics = {prefixed(topic_prefix, r.topic) for r in rows}
@@ -223,7 +294,7 @@ async def replay(
         last = rows[-1].position
 
 
-class session_scope:  # noqa: N801  # used like a function
+class session_scope:  # used like a function
     """A read-only session that is always rolled back and closed."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -42,6 +42,7 @@ class ServiceMetrics:
             ["topic", "partition"],
             registry=self.registry,
         )
-        self.info = Gauge("carethread_service_info", "Service identity", ["service"],
-                          registry=self.registry)
+        self.info = Gauge(
+            "carethread_service_info", "Service identity", ["service"], registry=self.registry
+        )
         self.info.labels(**labels).set(1)

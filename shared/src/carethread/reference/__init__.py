@@ -53,8 +53,11 @@ class Geography:
         with (folder / "ncl_gp_practices_pcns.csv").open(newline="") as f:
             self.practices = {
                 r["practice_code"]: Practice(
-                    r["practice_code"], r["practice_name"], normalise_postcode(r["practice_postcode"]),
-                    r["pcn_code"], r["pcn_name"],
+                    r["practice_code"],
+                    r["practice_name"],
+                    normalise_postcode(r["practice_postcode"]),
+                    r["pcn_code"],
+                    r["pcn_name"],
                 )
                 for r in csv.DictReader(f)
             }
@@ -66,11 +69,15 @@ class Geography:
                 for r in csv.DictReader(f)
             }
         with (folder / "ncl_lsoa11_imd2019.csv").open(newline="") as f:
-            self.imd_quintile = {r["lsoa11cd"]: int(r["imd2019_quintile"]) for r in csv.DictReader(f)}
+            self.imd_quintile = {
+                r["lsoa11cd"]: int(r["imd2019_quintile"]) for r in csv.DictReader(f)
+            }
         self.neighbourhoods: dict[str, Neighbourhood] = {}
         for p in self.practices.values():
             borough = self.postcodes[p.postcode].borough if p.postcode in self.postcodes else ""
-            self.neighbourhoods.setdefault(p.pcn_code, Neighbourhood(p.pcn_code, p.pcn_name, borough))
+            self.neighbourhoods.setdefault(
+                p.pcn_code, Neighbourhood(p.pcn_code, p.pcn_name, borough)
+            )
 
     def postcode(self, value: str) -> Postcode | None:
         return self.postcodes.get(normalise_postcode(value))
@@ -87,7 +94,9 @@ class Geography:
             at = self.postcodes.get(p.postcode)
             if at is None:
                 continue
-            d = math.hypot(at.lat - place.lat, (at.lon - place.lon) * math.cos(math.radians(place.lat)))
+            d = math.hypot(
+                at.lat - place.lat, (at.lon - place.lon) * math.cos(math.radians(place.lat))
+            )
             if best is None or d < best[0]:
                 best = (d, p.pcn_code)
         return best[1] if best else None

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp
 
 from carethread.auth.tokens import TokenVerifier
 from carethread.db.engine import create_engine, session_factory
@@ -25,11 +27,21 @@ from carethread.observability.logging import configure_logging, get_logger
 from carethread.observability.metrics import ServiceMetrics
 from carethread.observability.tracing import configure_tracing
 from carethread.service.health import router as health_router
-from carethread.service.middleware import ObservabilityMiddleware
+from carethread.service.middleware import ObservabilityMiddleware, ProblemForOversizedBody
 from carethread.service.runtime import ServiceDefinition, ServiceRuntime
 from carethread.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with a problem+json 413 wrapped around the whole middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if self.max_body_size is None:
+            return stack
+        return ProblemForOversizedBody(stack, self.max_body_size)
 
 
 class InsecureConfiguration(RuntimeError):
@@ -47,8 +59,6 @@ def _check_production(settings: ServiceSettings) -> None:
 def _ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        from pathlib import Path
-
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -112,7 +122,11 @@ def create_service_app(
         tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
         if consumer is not None:
             tasks.append(asyncio.create_task(consumer.run(), name=f"{definition.name}-consumer"))
-        log.info("service started", port=settings.port, database=make_url(settings.database_url).get_backend_name())
+        log.info(
+            "service started",
+            port=settings.port,
+            database=make_url(settings.database_url).get_backend_name(),
+        )
         try:
             if settings.load_demo_data and definition.demo_data is not None:
                 await definition.demo_data(runtime)
@@ -124,7 +138,7 @@ def create_service_app(
             await engine.dispose()
             log.info("service stopped")
 
-    app = FastAPI(
+    app = ServiceApp(
         title=definition.title,
         description=definition.description,
         version=definition.version,
@@ -141,7 +155,7 @@ def create_service_app(
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service in the foreground (what ``python -m <service>`` does)."""
-    import uvicorn
+    import uvicorn  # noqa: PLC0415  # only a process that serves needs the server
 
     uvicorn.run(
         app,

@@ -12,8 +12,12 @@ from fastapi import FastAPI
 from carethread.auth.tokens import mint_dev_token
 from carethread.settings import AuthSettings, KafkaSettings
 
-TANSU_CLIENT = {"fetch_max_wait_ms": 50, "session_timeout_ms": 6000, "heartbeat_interval_ms": 2000,
-                "request_timeout_ms": 10000}
+TANSU_CLIENT = {
+    "fetch_max_wait_ms": 50,
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 2000,
+    "request_timeout_ms": 10000,
+}
 
 
 def tansu_kafka_settings(bootstrap: str, prefix: str) -> KafkaSettings:
@@ -29,8 +33,14 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def bearer(auth: AuthSettings, *, roles: list[str], org: str = "F83004", sub: str = "tester",
-           neighbourhoods: list[str] | None = None) -> dict[str, str]:
+def bearer(
+    auth: AuthSettings,
+    *,
+    roles: list[str],
+    org: str = "F83004",
+    sub: str = "tester",
+    neighbourhoods: list[str] | None = None,
+) -> dict[str, str]:
     token = mint_dev_token(auth, sub=sub, org=org, roles=roles, neighbourhoods=neighbourhoods or [])
     return {"Authorization": f"Bearer {token}"}
 

