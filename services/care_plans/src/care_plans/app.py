@@ -6,11 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from care_plans.settings import CarePlansSettings
 from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
-from care_plans.settings import CarePlansSettings
 
 DEFINITION = ServiceDefinition(
     name="care_plans",
@@ -21,5 +21,7 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def create_app(settings: CarePlansSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+def create_app(
+    settings: CarePlansSettings | None = None, *, broker: Broker | None = None
+) -> FastAPI:
     return create_service_app(DEFINITION, settings or CarePlansSettings(), broker=broker)

@@ -21,5 +21,7 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def create_app(settings: DirectorySettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+def create_app(
+    settings: DirectorySettings | None = None, *, broker: Broker | None = None
+) -> FastAPI:
     return create_service_app(DEFINITION, settings or DirectorySettings(), broker=broker)

@@ -23,5 +23,7 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def create_app(settings: OutcomesSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+def create_app(
+    settings: OutcomesSettings | None = None, *, broker: Broker | None = None
+) -> FastAPI:
     return create_service_app(DEFINITION, settings or OutcomesSettings(), broker=broker)

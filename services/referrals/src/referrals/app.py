@@ -12,6 +12,7 @@ from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
 from referrals.api.referrals import router as referrals_router
 from referrals.demo import load_demo_data
+from referrals.fhir.router import router as fhir_router
 from referrals.settings import ReferralsSettings
 
 DEFINITION = ServiceDefinition(
@@ -19,11 +20,13 @@ DEFINITION = ServiceDefinition(
     title="CareThread referrals",
     description="The integrated front door: every referral received once, triaged jointly.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[referrals_router],
+    routers=[referrals_router, fhir_router],
     publishes=[topics.REFERRALS, topics.AUDIT],
     demo_data=load_demo_data,
 )
 
 
-def create_app(settings: ReferralsSettings | None = None, *, broker: Broker | None = None) -> FastAPI:
+def create_app(
+    settings: ReferralsSettings | None = None, *, broker: Broker | None = None
+) -> FastAPI:
     return create_service_app(DEFINITION, settings or ReferralsSettings(), broker=broker)

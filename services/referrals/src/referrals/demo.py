@@ -14,15 +14,78 @@ from carethread.reference import load_geography
 from carethread.service import ServiceRuntime
 from referrals import use_cases
 from referrals.api.schemas import PersonIn, ReferralCreate, ReferrerIn
-from referrals.domain.referral import SOCIAL_NEEDS, Source, Urgency
+from referrals.domain.lifecycle import Action
+from referrals.domain.referral import SOCIAL_NEEDS, Destination, DestinationKind, Source, Urgency
+from referrals.domain.sla import SlaTargets
+from referrals.domain.triage import Move
+from referrals.settings import ReferralsSettings
 from referrals.store.tables import ReferralRow
+from referrals.triage_use_cases import move_referral
 
 log = get_logger(__name__)
-GIVEN = ["Amara", "Ben", "Chloe", "Deniz", "Efua", "Farhan", "Grace", "Hamid", "Ines", "Jonah",
-         "Kemi", "Luca", "Maya", "Nikos", "Olu", "Priya", "Rosa", "Sami", "Tomasz", "Yusuf"]
-FAMILY = ["Adeyemi", "Brennan", "Costa", "Demir", "Evans", "Francis", "Gashi", "Hussain",
-          "Ivanova", "Jones", "Kowalski", "Lopez", "Mensah", "Nguyen", "O'Brien", "Patel"]
-DEMO_REFERRALS = 120
+GIVEN = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Deniz",
+    "Efua",
+    "Farhan",
+    "Grace",
+    "Hamid",
+    "Ines",
+    "Jonah",
+    "Kemi",
+    "Luca",
+    "Maya",
+    "Nikos",
+    "Olu",
+    "Priya",
+    "Rosa",
+    "Sami",
+    "Tomasz",
+    "Yusuf",
+]
+FAMILY = [
+    "Adeyemi",
+    "Brennan",
+    "Costa",
+    "Demir",
+    "Evans",
+    "Francis",
+    "Gashi",
+    "Hussain",
+    "Ivanova",
+    "Jones",
+    "Kowalski",
+    "Lopez",
+    "Mensah",
+    "Nguyen",
+    "O'Brien",
+    "Patel",
+]
+DEMO_REFERRALS = 300
+# Where demo referrals end up, so every lifecycle state (and queue filter) has examples.
+JOURNEYS: list[list[tuple[Action, str | None]]] = [
+    [],
+    [],
+    [(Action.CLAIM, None)],
+    [(Action.CLAIM, None), (Action.ACCEPT, "mdt")],
+    [(Action.ROUTE, "service")],
+    [(Action.CLAIM, None), (Action.SIGNPOST, "Signposted to Citizens Advice Islington")],
+    [(Action.REQUEST_INFO, "Is the person aware of and agreeing to this referral?")],
+    [(Action.DECLINE, "Already open to the community mental health team")],
+    [(Action.ACCEPT, "mdt"), (Action.START, None)],
+    [(Action.ROUTE, "service"), (Action.START, None), (Action.COMPLETE, None)],
+    [(Action.WITHDRAW, "The person moved out of the area")],
+]
+
+
+def _destination(kind: str, neighbourhood: str | None) -> Destination | None:
+    if kind == "mdt" and neighbourhood:
+        return Destination(DestinationKind.NEIGHBOURHOOD_MDT, neighbourhood)
+    if kind == "service":
+        return Destination(DestinationKind.SERVICE, "demo-social-prescribing", "Social prescribing")
+    return None
 
 
 async def load_demo_data(runtime: ServiceRuntime) -> None:
@@ -34,7 +97,10 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
     practices = sorted(geography.practices.values(), key=lambda p: p.code)
     postcodes = sorted(geography.postcodes)
     nhs_numbers = synthetic_nhs_numbers(start=100)
-    demo_user = Principal(sub="demo-loader", org="93C", roles=frozenset({"referrer"}))
+    referrer = Principal(sub="demo-loader", org="93C", roles=frozenset({"referrer"}))
+    triager = Principal(sub="demo-triager", org="93C", roles=frozenset({"triager"}))
+    settings = runtime.settings
+    targets = settings.sla_targets if isinstance(settings, ReferralsSettings) else SlaTargets()
     now = datetime.now(UTC)
     for i in range(DEMO_REFERRALS):
         unregistered = i % 9 == 0  # inclusion health: no GP, no NHS number
@@ -48,15 +114,34 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
                 postcode=practice.postcode if practice else rng.choice(postcodes),
                 gp_practice_code=practice.code if practice else None,
             ),
-            referrer=ReferrerIn(name="Demo Referrer", role="GP", org=practice.code if practice else "93C"),
+            referrer=ReferrerIn(
+                name="Demo Referrer", role="GP", org=practice.code if practice else "93C"
+            ),
             source=list(Source)[i % len(Source)],
             urgency=list(Urgency)[i % len(Urgency)],
             reasons=rng.sample(sorted(SOCIAL_NEEDS), k=rng.randint(1, 3)),
             story="Synthetic demo referral.",
         )
+        # Received up to ten days ago; old untriaged ones breach their response time.
+        at = now - timedelta(hours=rng.randrange(0, 240))
         async with runtime.uow() as uow:
-            await use_cases.receive_referral(
-                uow, request, demo_user, geography, now=now - timedelta(hours=rng.randrange(0, 240))
+            received = await use_cases.receive_referral(
+                uow, request, referrer, geography, now=at, targets=targets
             )
+            referral = received.referral
+            for step, (planned, detail) in enumerate(JOURNEYS[i % len(JOURNEYS)], start=1):
+                action, destination = planned, _destination(detail or "", referral.neighbourhood)
+                if action in (Action.ACCEPT, Action.ROUTE) and destination is None:
+                    # No neighbourhood (no GP, postcode outside NCL): social prescribing.
+                    action, destination = Action.ROUTE, _destination("service", None)
+                move = Move(
+                    action=action,
+                    actor=triager.sub,
+                    actor_org=triager.org or "",
+                    at=min(now, at + timedelta(hours=rng.randint(1, 30) * step)),
+                    reason=None if destination else detail,
+                    destination=destination,
+                )
+                referral = (await move_referral(uow, referral.id, move, triager)).referral
             await uow.commit()
     log.info("demo referrals loaded", count=DEMO_REFERRALS)

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from carethread.events import CloudEvent, new_event
-from carethread.events.referrals import PersonSummary, ReferralReceivedV1
+from carethread.events.referrals import (
+    Destination,
+    PersonSummary,
+    ReferralReceivedV1,
+    ReferralStatusChangedV1,
+    ReferralTriagedV1,
+)
 from referrals.domain.referral import Referral
+from referrals.domain.sla import is_breached
+from referrals.domain.triage import Move
 
 
 def referral_received(referral: Referral) -> CloudEvent:
@@ -36,3 +44,48 @@ def referral_received(referral: Referral) -> CloudEvent:
         neighbourhood=referral.neighbourhood,
         sequence=referral.version,
     )
+
+
+def _envelope(referral: Referral, data: ReferralTriagedV1 | ReferralStatusChangedV1) -> CloudEvent:
+    return new_event(
+        data,
+        subject=str(referral.id),
+        person_id=referral.person.person_id,
+        neighbourhood=referral.neighbourhood,
+        sequence=referral.version,
+    )
+
+
+def referral_triaged(after: Referral, move: Move) -> CloudEvent:
+    d = move.destination
+    data = ReferralTriagedV1(
+        referral_id=after.id,
+        person_id=after.person.person_id,
+        decision=move.action.value,
+        status=after.status.value,
+        destination=Destination(kind=d.kind.value, id=d.id, name=d.name) if d else None,
+        reason=move.reason,
+        decided_by=move.actor,
+        decided_by_org=move.actor_org,
+        health_signoff=move.health_signoff,
+        social_care_signoff=move.social_care_signoff,
+        triaged_at=move.at,
+        breached_sla=is_breached(
+            status=after.status, due=after.triage_due_at, now=move.at, triaged_at=after.triaged_at
+        ),
+    )
+    return _envelope(after, data)
+
+
+def referral_status_changed(before: Referral, after: Referral, move: Move) -> CloudEvent:
+    data = ReferralStatusChangedV1(
+        referral_id=after.id,
+        person_id=after.person.person_id,
+        action=move.action.value,
+        from_status=before.status.value,
+        status=after.status.value,
+        changed_by=move.actor,
+        changed_at=move.at,
+        reason=move.reason,
+    )
+    return _envelope(after, data)

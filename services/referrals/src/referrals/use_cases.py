@@ -7,21 +7,31 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
-from carethread.errors import Forbidden, InvalidInput, NotFound
-from carethread.events import CloudEvent
+from carethread.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carethread.events.referrals import ReferralReceivedV1
 from carethread.messaging import add_to_outbox
 from carethread.nhs import person_id_for_nhs_number
 from carethread.reference import Geography
 from referrals import events
 from referrals.api.schemas import ReferralCreate
+from referrals.domain.lifecycle import Action, Status
+from referrals.domain.matching import (
+    Candidate,
+    DemographicKey,
+    LinkKind,
+    MatchedOn,
+    demographic_key,
+    link_kind,
+)
 from referrals.domain.referral import Person, Referral, ReferralRejected, receive
+from referrals.domain.sla import SlaTargets, triage_due
+from referrals.domain.triage import Move
 from referrals.store import referrals as store
-from referrals.store.tables import ReferralRow
+from referrals.store.tables import LinkRow, ReferralRow
 
 SERVICE = "referrals"
 READ_ROLES = frozenset({"triager", "admin"})
@@ -30,14 +40,39 @@ READ_ROLES = frozenset({"triager", "admin"})
 @dataclass(frozen=True)
 class Received:
     referral: Referral
-    event: CloudEvent
+    event_id: uuid.UUID
+    replayed: bool = False  # an idempotent repeat: nothing new was written
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
+def _intake(referral: Referral, principal: Principal) -> Move:
+    return Move(
+        action=Action.RECEIVE,
+        actor=principal.sub,
+        actor_org=referral.referrer_org,
+        at=referral.received_at,
+    )
+
+
+async def _original(uow: UnitOfWork, row: ReferralRow, principal: Principal) -> Received:
+    if row.created_by != principal.sub and row.referrer_org != principal.org:
+        raise Conflict("This Idempotency-Key was used for another referrer's referral.")
+    if row.received_event_id is None:  # received before event ids were kept on the row
+        raise Conflict("This Idempotency-Key was already used; the original cannot be shown.")
+    return Received(store.from_row(row), row.received_event_id, replayed=True)
+
+
+def invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(
         message,
-        errors=[{"field": field, "in": "body", "pointer": "#/" + field.replace(".", "/"),
-                 "message": message, "type": "value_error"}],
+        errors=[
+            {
+                "field": field,
+                "in": "body",
+                "pointer": "#/" + field.replace(".", "/"),
+                "message": message,
+                "type": "value_error",
+            }
+        ],
     )
 
 
@@ -47,15 +82,23 @@ async def receive_referral(
     principal: Principal,
     geography: Geography,
     *,
-    now: datetime | None = None,
+    now: datetime,
+    targets: SlaTargets,
+    idempotency_key: str | None = None,
 ) -> Received:
+    """Record a referral once: a repeated ``idempotency_key`` returns the original."""
+    if idempotency_key is not None:
+        existing = await store.by_idempotency_key(uow.session, idempotency_key)
+        if existing is not None:
+            return await _original(uow, existing, principal)
     p = request.person
     if p.gp_practice_code and p.gp_practice_code not in geography.practices:
-        raise _invalid("person.gp_practice_code", f"unknown GP practice code {p.gp_practice_code}")
+        raise invalid("person.gp_practice_code", f"unknown GP practice code {p.gp_practice_code}")
     place = geography.postcode(p.postcode) if p.postcode else None
+    key = demographic_key(p.given_name, p.family_name, p.birth_date, p.postcode)
+    match_key = key_text(key)
     person = Person(
-        # No NHS number (inclusion health): this service mints the person's id.
-        person_id=person_id_for_nhs_number(p.nhs_number) if p.nhs_number else uuid.uuid4(),
+        person_id=await _person_id(uow, p.nhs_number, match_key),
         nhs_number=p.nhs_number,
         given_name=p.given_name,
         family_name=p.family_name,
@@ -76,19 +119,98 @@ async def receive_referral(
             neighbourhood=geography.neighbourhood_for(p.gp_practice_code, p.postcode),
             borough=place.borough if place else None,
             imd_quintile=geography.imd_quintile_for(p.postcode),
-            now=now or datetime.now(UTC),
+            now=now,
+            triage_due_at=triage_due(now, request.urgency, targets),
         )
     except ReferralRejected as e:
-        raise _invalid(e.field, str(e)) from e
-    uow.session.add(store.to_row(referral, created_by=principal.sub))
+        raise invalid(e.field, str(e)) from e
     event = events.referral_received(referral)
+    row = store.to_row(referral, created_by=principal.sub, idempotency_key=idempotency_key)
+    row.received_event_id = event.id
+    row.match_key = match_key
+    links = await _links(uow, referral, match_key)
+    row.probable_duplicate = any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links)
+    uow.session.add(row)
+    await uow.session.flush()  # the referral row exists before rows that refer to it
+    for other_id, kind, matched_on in links:
+        uow.session.add(
+            LinkRow(
+                referral_id=referral.id,
+                linked_referral_id=other_id,
+                kind=kind.value,
+                matched_on=matched_on.value,
+            )
+        )
+    uow.session.add(store.transition_row(None, referral, _intake(referral, principal)))
     await add_to_outbox(uow, event, topic=ReferralReceivedV1.topic, key=str(person.person_id))
     await record_access(
-        uow, principal, service=SERVICE, action="create", resource_type="Referral",
-        resource_id=str(referral.id), person_id=person.person_id,
+        uow,
+        principal,
+        service=SERVICE,
+        action="create",
+        resource_type="Referral",
+        resource_id=str(referral.id),
+        person_id=person.person_id,
     )
     await uow.session.flush()
-    return Received(referral, event)
+    return Received(referral, event.id)
+
+
+def key_text(key: DemographicKey | None) -> str | None:
+    if key is None:
+        return None
+    return f"{key.given}|{key.family}|{key.birth_date.isoformat()}|{key.postcode}"
+
+
+async def _person_id(uow: UnitOfWork, nhs_number: str | None, match_key: str | None) -> uuid.UUID:
+    if nhs_number:
+        return person_id_for_nhs_number(nhs_number)
+    # No NHS number (inclusion health): the id another referral for the same person (by the
+    # documented demographic match) was given, else a new one that this service mints.
+    earlier = await store.person_without_nhs_number(uow.session, match_key) if match_key else None
+    return earlier or uuid.uuid4()
+
+
+async def _links(
+    uow: UnitOfWork, referral: Referral, match_key: str | None
+) -> list[tuple[uuid.UUID, LinkKind, MatchedOn]]:
+    rows = await store.open_referrals_for(uow.session, referral.person.person_id, match_key)
+    out = []
+    for row in rows:
+        matched_on = (
+            MatchedOn.NHS_NUMBER
+            if referral.person.nhs_number and row.nhs_number == referral.person.nhs_number
+            else MatchedOn.DEMOGRAPHICS
+        )
+        candidate = Candidate(
+            referral_id=row.id,
+            status=Status(row.status),
+            received_at=row.received_at,
+            reason_codes=tuple(row.reason_codes),
+        )
+        out.append(
+            (row.id, link_kind(referral.reason_codes, referral.received_at, candidate), matched_on)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Link:
+    referral_id: uuid.UUID
+    status: str
+    kind: str
+    matched_on: str
+
+
+async def linked_referrals(uow: UnitOfWork, referral_id: uuid.UUID) -> tuple[bool, list[Link]]:
+    """Whether the referral was flagged a probable duplicate, and its links both ways."""
+    row = await uow.session.get(ReferralRow, referral_id)
+    flagged = bool(row and row.probable_duplicate)
+    links = []
+    for link, status in await store.links_for(uow.session, referral_id):
+        other = link.linked_referral_id if link.referral_id == referral_id else link.referral_id
+        links.append(Link(other, status, link.kind, link.matched_on))
+    return flagged, links
 
 
 async def read_referral(uow: UnitOfWork, referral_id: uuid.UUID, principal: Principal) -> Referral:
@@ -97,11 +219,18 @@ async def read_referral(uow: UnitOfWork, referral_id: uuid.UUID, principal: Prin
         raise NotFound(f"No referral {referral_id}.")
     allowed = principal.has_any_role(sorted(READ_ROLES)) or principal.org == row.referrer_org
     await record_access(
-        uow, principal, service=SERVICE, action="read", resource_type="Referral",
-        resource_id=str(referral_id), person_id=row.person_id,
+        uow,
+        principal,
+        service=SERVICE,
+        action="read",
+        resource_type="Referral",
+        resource_id=str(referral_id),
+        person_id=row.person_id,
         outcome="success" if allowed else "denied",
     )
     if not allowed:
         await uow.commit()  # the denied attempt is audited too
-        raise Forbidden("Only the referring organisation and the front door may read this referral.")
+        raise Forbidden(
+            "Only the referring organisation and the front door may read this referral."
+        )
     return store.from_row(row)

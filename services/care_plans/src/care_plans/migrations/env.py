@@ -1,4 +1,4 @@
-from carethread.db.alembic_env import run
 from care_plans.store.tables import CarePlansBase
+from carethread.db.alembic_env import run
 
 run(CarePlansBase.metadata, "alembic_version")

@@ -13,7 +13,14 @@ from carethread.db import UnitOfWork
 from carethread.errors import Forbidden, NotFound
 from carethread.reference import load_geography
 from carethread.service import RuntimeDep, UoWDep
-from mdt.api.schemas import Caseload, CaseloadEntry, Freshness, SourceFreshness, Timeline, TimelineEntry
+from mdt.api.schemas import (
+    Caseload,
+    CaseloadEntry,
+    Freshness,
+    SourceFreshness,
+    Timeline,
+    TimelineEntry,
+)
 from mdt.store import queries
 
 router = APIRouter(prefix="/api/v1", tags=["mdt"])
@@ -69,8 +76,13 @@ async def get_caseload(
     fresh = await _freshness(runtime, uow, min_event, wait_ms)
     total, rows = await queries.caseload(uow.session, neighbourhood, limit=limit, offset=offset)
     await record_access(
-        uow, user, service="mdt", action="read", resource_type="Caseload",
-        resource_id=neighbourhood, person_id=None,
+        uow,
+        user,
+        service="mdt",
+        action="read",
+        resource_type="Caseload",
+        resource_id=neighbourhood,
+        person_id=None,
     )
     await uow.commit()
     return Caseload(
@@ -79,10 +91,16 @@ async def get_caseload(
         total=total,
         items=[
             CaseloadEntry(
-                referral_id=r.referral_id, person_id=r.person_id, given_name=r.given_name,
-                family_name=r.family_name, birth_date=r.birth_date,
-                no_nhs_number=not r.has_nhs_number, status=r.status, urgency=r.urgency,
-                source=r.source, received_at=r.received_at,
+                referral_id=r.referral_id,
+                person_id=r.person_id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                birth_date=r.birth_date,
+                no_nhs_number=not r.has_nhs_number,
+                status=r.status,
+                urgency=r.urgency,
+                source=r.source,
+                received_at=r.received_at,
             )
             for r in rows
         ],
@@ -102,16 +120,25 @@ async def get_timeline(
     fresh = await _freshness(runtime, uow, min_event, wait_ms)
     rows = await queries.timeline(uow.session, person_id)
     await record_access(
-        uow, user, service="mdt", action="read", resource_type="Timeline",
-        resource_id=str(person_id), person_id=person_id,
+        uow,
+        user,
+        service="mdt",
+        action="read",
+        resource_type="Timeline",
+        resource_id=str(person_id),
+        person_id=person_id,
     )
     await uow.commit()
     return Timeline(
         person_id=person_id,
         entries=[
             TimelineEntry(
-                event_id=r.event_id, occurred_at=r.occurred_at, source_service=r.source_service,
-                event_type=r.event_type, summary=r.summary, organisation=r.organisation,
+                event_id=r.event_id,
+                occurred_at=r.occurred_at,
+                source_service=r.source_service,
+                event_type=r.event_type,
+                summary=r.summary,
+                organisation=r.organisation,
             )
             for r in rows
         ],

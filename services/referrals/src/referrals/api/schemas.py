@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from carethread.nhs import normalise_nhs_number
-from referrals.domain.referral import Source, Urgency
+from referrals.domain.lifecycle import Action, Status
+from referrals.domain.referral import DestinationKind, Source, Urgency
 
 
 class ApiModel(BaseModel):
@@ -32,7 +33,9 @@ class PersonIn(ApiModel):
 class ReferrerIn(ApiModel):
     name: str = Field(min_length=1, max_length=200)
     role: str | None = Field(None, max_length=100)
-    org: str = Field(min_length=3, max_length=20, description="ODS code of the referring organisation")
+    org: str = Field(
+        min_length=3, max_length=20, description="ODS code of the referring organisation"
+    )
 
 
 class ReferralCreate(ApiModel):
@@ -44,10 +47,24 @@ class ReferralCreate(ApiModel):
     story: str = Field("", max_length=20_000)
 
 
+class DestinationIn(ApiModel):
+    kind: DestinationKind = Field(
+        description="neighbourhood_mdt or team (accept); service, a directory service (route)"
+    )
+    id: str = Field(min_length=1, max_length=100, description="PCN code, team id or service id")
+    name: str | None = Field(None, max_length=200)
+
+
+class DestinationOut(BaseModel):
+    kind: DestinationKind
+    id: str
+    name: str | None = None
+
+
 class ReferralRead(ApiModel):
     id: uuid.UUID
     person_id: uuid.UUID
-    status: str
+    status: Status
     urgency: Urgency
     source: Source
     reasons: list[str]
@@ -56,6 +73,72 @@ class ReferralRead(ApiModel):
     referrer_org: str
     received_at: datetime
     version: int
+    triage_due_at: datetime
+    triaged_at: datetime | None
+    breached_sla: bool
+    status_changed_at: datetime
+    seconds_in_status: int
+    claimed_by: str | None
+    destination: DestinationOut | None
+    allowed_actions: list[Action]
+    probable_duplicate: bool = Field(
+        False,
+        description="an open referral for the same person with a shared reason came in "
+        "within 30 days: check before triaging (never merged automatically)",
+    )
+
+
+class LinkedReferral(BaseModel):
+    referral_id: uuid.UUID
+    status: Status
+    kind: Literal["same_person", "probable_duplicate"]
+    matched_on: Literal["nhs_number", "demographics"]
+
+
+class ReferralDetail(ReferralRead):
+    """One referral, with the person's other open referrals seen at the door."""
+
+    linked: list[LinkedReferral]
+
+
+class ReferralPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ReferralRead]
+
+
+class TriageDecisionIn(ApiModel):
+    decision: Literal["accept", "route", "signpost", "request_info", "decline"]
+    destination: DestinationIn | None = None
+    reason: str | None = Field(
+        None,
+        max_length=5_000,
+        description="why (decline), the question for the referrer (request_info), "
+        "where to (signpost)",
+    )
+    health_signoff: str | None = Field(None, max_length=200, description="who decided for health")
+    social_care_signoff: str | None = Field(
+        None, max_length=200, description="who decided for social care"
+    )
+
+
+class MoveIn(ApiModel):
+    reason: str | None = Field(None, max_length=5_000)
+
+
+class TransitionRead(BaseModel):
+    version: int
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    actor_org: str
+    at: datetime
+    reason: str | None
+    destination: DestinationOut | None
+    health_signoff: str | None
+    social_care_signoff: str | None
 
 
 class WriteReceipt(ApiModel):

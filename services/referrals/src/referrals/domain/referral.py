@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from referrals.domain.lifecycle import Status
+
 
 class Source(StrEnum):
     GP = "gp"
@@ -24,10 +26,6 @@ class Urgency(StrEnum):
     ROUTINE = "routine"
 
 
-class Status(StrEnum):
-    RECEIVED = "received"
-
-
 # The social-needs vocabulary shared with the directory (local codes), plus the SNOMED CT
 # concepts the Social Prescribing Information Standard uses for the referral itself.
 SOCIAL_NEEDS = frozenset(
@@ -43,7 +41,10 @@ SOCIAL_NEEDS = frozenset(
         "substance-use",
     }
 )
-SNOMED_REFERRAL_CODES = frozenset({"871731000000106"})
+# 871731000000106 is "Referral to social prescribing service"; the other two are the social
+# prescribing codes the referrals issue names (used by the Social Prescribing Information
+# Standard), accepted so an EPR that codes its referral with them keeps them as reasons.
+SNOMED_REFERRAL_CODES = frozenset({"871731000000106", "1373501000000105", "1373511000000107"})
 
 
 def unknown_reason_codes(codes: list[str]) -> list[str]:
@@ -59,6 +60,19 @@ class Person:
     birth_date: date | None
     postcode: str | None
     gp_practice_code: str | None
+
+
+class DestinationKind(StrEnum):
+    NEIGHBOURHOOD_MDT = "neighbourhood_mdt"
+    TEAM = "team"
+    SERVICE = "service"  # a directory service, e.g. social prescribing at a VCSE
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: DestinationKind
+    id: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,11 @@ class Referral:
     status: Status
     version: int
     received_at: datetime
+    triage_due_at: datetime
+    status_changed_at: datetime
+    triaged_at: datetime | None = None
+    claimed_by: str | None = None
+    destination: Destination | None = None
 
 
 class ReferralRejected(ValueError):
@@ -101,6 +120,7 @@ def receive(
     borough: str | None,
     imd_quintile: int | None,
     now: datetime,
+    triage_due_at: datetime,
 ) -> Referral:
     """A new referral in state ``received``, or ReferralRejected saying why not."""
     if not reason_codes and not story.strip():
@@ -125,4 +145,6 @@ def receive(
         status=Status.RECEIVED,
         version=1,
         received_at=now,
+        triage_due_at=triage_due_at,
+        status_changed_at=now,
     )

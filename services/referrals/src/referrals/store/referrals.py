@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referrals.domain.referral import Person, Referral, Source, Status, Urgency
-from referrals.store.tables import ReferralRow
+from referrals.domain.lifecycle import OPEN, Status
+from referrals.domain.referral import (
+    Destination,
+    DestinationKind,
+    Person,
+    Referral,
+    Source,
+    Urgency,
+)
+from referrals.domain.triage import Move
+from referrals.store.tables import LinkRow, ReferralRow, TransitionRow
 
 
-def to_row(referral: Referral, created_by: str) -> ReferralRow:
+def to_row(referral: Referral, created_by: str, idempotency_key: str | None = None) -> ReferralRow:
     p = referral.person
     return ReferralRow(
         id=referral.id,
@@ -35,6 +46,12 @@ def to_row(referral: Referral, created_by: str) -> ReferralRow:
         version=referral.version,
         received_at=referral.received_at,
         created_by=created_by,
+        triage_due_at=referral.triage_due_at,
+        triaged_at=referral.triaged_at,
+        status_changed_at=referral.status_changed_at,
+        claimed_by=referral.claimed_by,
+        destination=_destination_json(referral.destination),
+        idempotency_key=idempotency_key,
     )
 
 
@@ -63,9 +80,175 @@ def from_row(row: ReferralRow) -> Referral:
         status=Status(row.status),
         version=row.version,
         received_at=row.received_at,
+        triage_due_at=row.triage_due_at,
+        status_changed_at=row.status_changed_at,
+        triaged_at=row.triaged_at,
+        claimed_by=row.claimed_by,
+        destination=_destination(row.destination),
     )
 
 
 async def get(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
     row = await session.get(ReferralRow, referral_id)
     return from_row(row) if row else None
+
+
+def _destination_json(d: Destination | None) -> dict[str, str] | None:
+    if d is None:
+        return None
+    out = {"kind": d.kind.value, "id": d.id}
+    if d.name:
+        out["name"] = d.name
+    return out
+
+
+def _destination(data: dict[str, str] | None) -> Destination | None:
+    if data is None:
+        return None
+    return Destination(kind=DestinationKind(data["kind"]), id=data["id"], name=data.get("name"))
+
+
+def update_row(row: ReferralRow, referral: Referral) -> None:
+    row.status = referral.status.value
+    row.version = referral.version
+    row.status_changed_at = referral.status_changed_at
+    row.triaged_at = referral.triaged_at
+    row.claimed_by = referral.claimed_by
+    row.destination = _destination_json(referral.destination)
+
+
+def transition_row(before: Referral | None, after: Referral, move: Move) -> TransitionRow:
+    return TransitionRow(
+        referral_id=after.id,
+        version=after.version,
+        action=move.action.value,
+        from_status=before.status.value if before else None,
+        to_status=after.status.value,
+        actor=move.actor,
+        actor_org=move.actor_org,
+        at=move.at,
+        reason=move.reason,
+        destination=_destination_json(move.destination),
+        health_signoff=move.health_signoff,
+        social_care_signoff=move.social_care_signoff,
+    )
+
+
+async def history(session: AsyncSession, referral_id: uuid.UUID) -> list[TransitionRow]:
+    rows = await session.scalars(
+        select(TransitionRow)
+        .where(TransitionRow.referral_id == referral_id)
+        .order_by(TransitionRow.version)
+    )
+    return list(rows.all())
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> ReferralRow | None:
+    row: ReferralRow | None = await session.scalar(
+        select(ReferralRow).where(ReferralRow.idempotency_key == key)
+    )
+    return row
+
+
+UNTRIAGED = (Status.RECEIVED.value, Status.IN_TRIAGE.value)
+
+
+def breached_clause(now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``sla.is_breached``: triaged late, or still waiting past due."""
+    # Null-safe in both halves, so that NOT(clause) is exactly "not breached".
+    return or_(
+        and_(
+            ReferralRow.triaged_at.is_not(None),
+            ReferralRow.triaged_at > ReferralRow.triage_due_at,
+        ),
+        and_(
+            ReferralRow.triaged_at.is_(None),
+            ReferralRow.status.in_(UNTRIAGED),
+            ReferralRow.triage_due_at < now,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    statuses: tuple[str, ...] = ()
+    borough: str | None = None
+    neighbourhood: str | None = None
+    urgency: str | None = None
+    breached: bool | None = None
+    received_before: datetime | None = None
+    referrer_org: str | None = None
+
+
+async def queue(
+    session: AsyncSession, f: QueueFilter, *, now: datetime, limit: int, offset: int
+) -> tuple[int, list[ReferralRow]]:
+    """The front-door queue: most pressing first (soonest due), filtered."""
+    where: list[ColumnElement[bool]] = []
+    if f.statuses:
+        where.append(ReferralRow.status.in_(f.statuses))
+    if f.borough:
+        where.append(ReferralRow.borough == f.borough)
+    if f.neighbourhood:
+        where.append(ReferralRow.neighbourhood == f.neighbourhood)
+    if f.urgency:
+        where.append(ReferralRow.urgency == f.urgency)
+    if f.received_before:
+        where.append(ReferralRow.received_at < f.received_before)
+    if f.referrer_org:
+        where.append(ReferralRow.referrer_org == f.referrer_org)
+    if f.breached is not None:
+        clause = breached_clause(now)
+        where.append(clause if f.breached else ~clause)
+    total = await session.scalar(select(func.count()).select_from(ReferralRow).where(*where))
+    rows = await session.scalars(
+        select(ReferralRow)
+        .where(*where)
+        .order_by(ReferralRow.triage_due_at, ReferralRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return total or 0, list(rows.all())
+
+
+async def person_without_nhs_number(session: AsyncSession, match_key: str) -> uuid.UUID | None:
+    person_id: uuid.UUID | None = await session.scalar(
+        select(ReferralRow.person_id)
+        .where(ReferralRow.match_key == match_key, ReferralRow.nhs_number.is_(None))
+        .order_by(ReferralRow.received_at)
+        .limit(1)
+    )
+    return person_id
+
+
+async def open_referrals_for(
+    session: AsyncSession, person_id: uuid.UUID, match_key: str | None
+) -> list[ReferralRow]:
+    """Open referrals for this person: same person id, or the same demographic match key."""
+    same = ReferralRow.person_id == person_id
+    if match_key:
+        same = or_(same, ReferralRow.match_key == match_key)
+    rows = await session.scalars(
+        select(ReferralRow)
+        .where(same, ReferralRow.status.in_([s.value for s in OPEN]))
+        .order_by(ReferralRow.received_at)
+        .limit(50)
+    )
+    return list(rows.all())
+
+
+async def links_for(session: AsyncSession, referral_id: uuid.UUID) -> list[tuple[LinkRow, str]]:
+    """Links in both directions, with the other referral's current status."""
+    forward = (
+        select(LinkRow, ReferralRow.status)
+        .join(ReferralRow, ReferralRow.id == LinkRow.linked_referral_id)
+        .where(LinkRow.referral_id == referral_id)
+    )
+    backward = (
+        select(LinkRow, ReferralRow.status)
+        .join(ReferralRow, ReferralRow.id == LinkRow.referral_id)
+        .where(LinkRow.linked_referral_id == referral_id)
+    )
+    out = [(link, status) for link, status in (await session.execute(forward)).all()]
+    out += [(link, status) for link, status in (await session.execute(backward)).all()]
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from carethread.db import UtcDateTime, new_metadata
@@ -17,6 +17,7 @@ class ReferralsBase(DeclarativeBase):
 
 class ReferralRow(ReferralsBase):
     __tablename__ = "referral"
+    __table_args__ = (Index("ix_referral_borough_status", "borough", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
@@ -39,3 +40,50 @@ class ReferralRow(ReferralsBase):
     version: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(200))
+    # Triage and response times (migration referrals_0002).
+    triage_due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    destination: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    received_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Matching at the door (migration referrals_0003).
+    match_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    probable_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TransitionRow(ReferralsBase):
+    """Every move in a referral's life: the status history a referrer and GP can see."""
+
+    __tablename__ = "referral_transition"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("referral.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_org: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    destination: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    health_signoff: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    social_care_signoff: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LinkRow(ReferralsBase):
+    """A referral linked at intake to an earlier open one for the same person."""
+
+    __tablename__ = "referral_link"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("referral.id"), primary_key=True
+    )
+    linked_referral_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("referral.id"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    matched_on: Mapped[str] = mapped_column(String(30))

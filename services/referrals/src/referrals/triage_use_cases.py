@@ -1,0 +1,123 @@
+"""Use cases after intake: the triage queue, decisions and every later move.
+
+Each adds its rows and events to the unit of work and flushes; the entrypoint commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from carethread.auth import Principal, record_access
+from carethread.db import UnitOfWork
+from carethread.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from carethread.events import CloudEvent, topics
+from carethread.messaging import add_to_outbox
+from referrals import events
+from referrals.domain.lifecycle import DECISIONS, Action, IllegalTransition
+from referrals.domain.referral import Referral, ReferralRejected
+from referrals.domain.triage import Move, apply
+from referrals.store import referrals as store
+from referrals.store.tables import ReferralRow, TransitionRow
+from referrals.use_cases import SERVICE, invalid, read_referral
+
+FRONT_DOOR = frozenset({"triager", "admin"})
+DELIVERY = frozenset({"practitioner", "triager", "admin"})
+
+
+@dataclass(frozen=True)
+class Moved:
+    referral: Referral
+    event: CloudEvent
+
+
+def _may(principal: Principal, action: Action, row: ReferralRow) -> bool:
+    if action is Action.WITHDRAW:
+        return principal.has_any_role(sorted(FRONT_DOOR)) or principal.org == row.referrer_org
+    if action in (Action.START, Action.COMPLETE):
+        return principal.has_any_role(sorted(DELIVERY))
+    return principal.has_any_role(sorted(FRONT_DOOR))
+
+
+async def move_referral(
+    uow: UnitOfWork,
+    referral_id: uuid.UUID,
+    move: Move,
+    principal: Principal,
+    *,
+    expected_version: int | None = None,
+) -> Moved:
+    # Row lock on PostgreSQL so two triagers cannot both decide; SQLite serialises writers.
+    row = await uow.session.get(ReferralRow, referral_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"No referral {referral_id}.")
+    allowed = _may(principal, move.action, row)
+    await record_access(
+        uow,
+        principal,
+        service=SERVICE,
+        action=move.action.value,
+        resource_type="Referral",
+        resource_id=str(referral_id),
+        person_id=row.person_id,
+        outcome="success" if allowed else "denied",
+    )
+    if not allowed:
+        await uow.commit()  # the denied attempt is audited too
+        raise Forbidden(f"Your roles do not allow you to {move.action.value} this referral.")
+    if expected_version is not None and expected_version != row.version:
+        raise PreconditionFailed(
+            f"The referral is at version {row.version}, not {expected_version}: reload it.",
+            current_version=row.version,
+        )
+    before = store.from_row(row)
+    try:
+        after = apply(before, move)
+    except IllegalTransition as e:
+        raise Conflict(str(e), current_status=e.current.value) from e
+    except ReferralRejected as e:
+        raise invalid(e.field, str(e)) from e
+    store.update_row(row, after)
+    uow.session.add(store.transition_row(before, after, move))
+    if move.action in DECISIONS:
+        event = events.referral_triaged(after, move)
+    else:
+        event = events.referral_status_changed(before, after, move)
+    await add_to_outbox(uow, event, topic=topics.REFERRALS, key=str(after.person.person_id))
+    await uow.session.flush()
+    return Moved(after, event)
+
+
+async def read_history(
+    uow: UnitOfWork, referral_id: uuid.UUID, principal: Principal
+) -> list[TransitionRow]:
+    await read_referral(uow, referral_id, principal)
+    return await store.history(uow.session, referral_id)
+
+
+async def front_door_queue(
+    uow: UnitOfWork,
+    principal: Principal,
+    f: store.QueueFilter,
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[ReferralRow]]:
+    """Triagers see the queue; anyone else sees only what their organisation referred."""
+    if not principal.has_any_role(sorted(FRONT_DOOR)):
+        if not principal.org:
+            raise Forbidden("Your token names no organisation.")
+        f = store.QueueFilter(**{**f.__dict__, "referrer_org": principal.org})
+    total, rows = await store.queue(uow.session, f, now=now, limit=limit, offset=offset)
+    await record_access(
+        uow,
+        principal,
+        service=SERVICE,
+        action="search",
+        resource_type="Referral",
+        resource_id="queue",
+        person_id=None,
+    )
+    return total, rows
