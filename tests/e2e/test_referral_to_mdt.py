@@ -1,0 +1,143 @@
+"""End to end: a write in the front door becomes a projection in the MDT view and in outcomes,
+through the outbox, the broker and the consumers' inboxes — on the in-memory broker and on a
+real Tansu, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from carethread.db import create_engine, session_factory
+from carethread.db.tables import InboxRow
+from carethread.settings import AuthSettings
+from carethread.testing.apps import bearer
+from outcomes.store.tables import ReferralVolumeRow
+from tests.stack import (
+    NEIGHBOURHOOD,
+    Brokers,
+    DatabaseFactory,
+    Stack,
+    app_client,
+    caseload_ids,
+    mdt_app,
+    outcomes_app,
+    referral_body,
+    referrals_app,
+    wait_until,
+)
+
+
+async def referral_volume(url: str) -> int:
+    engine = create_engine(url, reader=True)  # never holds up the service writing it
+    async with session_factory(engine)() as s:
+        total = await s.scalar(select(func.coalesce(func.sum(ReferralVolumeRow.referrals), 0)))
+    await engine.dispose()
+    return int(total or 0)
+
+
+async def inbox_size(url: str) -> int:
+    engine = create_engine(url, reader=True)  # never holds up the service writing it
+    async with session_factory(engine)() as s:
+        count = await s.scalar(select(func.count()).select_from(InboxRow))
+    await engine.dispose()
+    return int(count or 0)
+
+
+async def test_a_referral_becomes_the_mdt_view_and_an_outcome_input(
+    service_databases: DatabaseFactory, brokers: Brokers, auth: AuthSettings
+) -> None:
+    referrals_db, mdt_db, outcomes_db = [
+        await service_databases(n) for n in ("referrals", "mdt", "outcomes")
+    ]
+    async with (
+        app_client(mdt_app(mdt_db, auth, brokers)) as mdt,
+        app_client(outcomes_app(outcomes_db, auth, brokers)),
+        app_client(referrals_app(referrals_db, auth, brokers)) as referrals,
+    ):
+        r = await referrals.post(
+            "/api/v1/referrals", json=referral_body(1), headers=bearer(auth, roles=["referrer"])
+        )
+        assert r.status_code == 201, r.text
+        written = r.json()
+
+        # The caller can wait for its own write to reach the view (read-your-writes).
+        r = await mdt.get(
+            f"/api/v1/persons/{written['person_id']}/timeline",
+            params={"min_event": written["event_id"], "wait_ms": 20_000},
+            headers=bearer(auth, roles=["practitioner"], neighbourhoods=[NEIGHBOURHOOD]),
+        )
+        assert r.status_code == 200, r.text
+        timeline = r.json()
+        assert timeline["freshness"]["caught_up"] is True
+        assert [e["event_id"] for e in timeline["entries"]] == [written["event_id"]]
+        assert timeline["entries"][0]["source_service"] == "referrals"
+        assert timeline["freshness"]["sources"]["referrals"]["last_event_id"] == written["event_id"]
+        assert await caseload_ids(mdt, auth) == [written["referral_id"]]
+
+        async def outcomes_counted() -> bool:
+            return await referral_volume(outcomes_db) == 1
+
+        await wait_until(outcomes_counted, what="the outcomes projection")
+
+
+async def test_many_writes_arrive_once_each_in_every_consumer(
+    service_databases: DatabaseFactory, brokers: Brokers, auth: AuthSettings
+) -> None:
+    referrals_db, mdt_db, outcomes_db = [
+        await service_databases(n) for n in ("referrals", "mdt", "outcomes")
+    ]
+    async with (
+        app_client(mdt_app(mdt_db, auth, brokers)) as mdt,
+        app_client(outcomes_app(outcomes_db, auth, brokers)),
+        app_client(referrals_app(referrals_db, auth, brokers)) as referrals,
+    ):
+        stack = Stack(auth=auth, referrals=referrals)
+        written = [await stack.refer(n) for n in range(40)]
+
+        async def all_projected() -> bool:
+            return len(await caseload_ids(mdt, auth)) == len(written)
+
+        await wait_until(all_projected, what="40 referrals in the caseload")
+        assert sorted(await caseload_ids(mdt, auth)) == sorted(w["referral_id"] for w in written)
+
+        async def all_counted() -> bool:
+            return await referral_volume(outcomes_db) == len(written)
+
+        await wait_until(all_counted, what="40 referrals counted by outcomes")
+        assert await inbox_size(mdt_db) == len(written)
+
+
+async def test_a_triage_decision_reaches_the_mdt_caseload_and_timeline(
+    service_databases: DatabaseFactory, brokers: Brokers, auth: AuthSettings
+) -> None:
+    referrals_db, mdt_db = await service_databases("referrals"), await service_databases("mdt")
+    async with (
+        app_client(mdt_app(mdt_db, auth, brokers)) as mdt,
+        app_client(referrals_app(referrals_db, auth, brokers)) as referrals,
+    ):
+        written = await Stack(auth=auth, referrals=referrals).refer(3)
+        r = await referrals.post(
+            f"/api/v1/referrals/{written['referral_id']}/triage",
+            json={
+                "decision": "accept",
+                "destination": {"kind": "neighbourhood_mdt", "id": NEIGHBOURHOOD},
+            },
+            headers=bearer(auth, roles=["triager"], org="93C"),
+        )
+        assert r.status_code == 200, r.text
+        r = await mdt.get(
+            f"/api/v1/persons/{written['person_id']}/timeline",
+            params={"min_event": r.json()["event_id"], "wait_ms": 20_000},
+            headers=bearer(auth, roles=["admin"]),
+        )
+        assert r.json()["freshness"]["caught_up"] is True
+        assert [e["event_type"] for e in r.json()["entries"]] == [
+            "carethread.referral.received.v1",
+            "carethread.referral.triaged.v1",
+        ]
+        r = await mdt.get(
+            f"/api/v1/neighbourhoods/{NEIGHBOURHOOD}/caseload",
+            headers=bearer(auth, roles=["admin"]),
+        )
+        assert [(i["referral_id"], i["status"]) for i in r.json()["items"]] == [
+            (written["referral_id"], "accepted")
+        ]
