@@ -1,0 +1,43 @@
+# The README's two commands are `make run` and `make test`; both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv if it is on PATH, else the copy `make install` puts into this Python.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint format bench clean
+
+help:
+	@echo "make run    start the embedded stack (Tansu, five services, demo data) until Ctrl-C"
+	@echo "make test   run the whole test suite (SQLite, PostgreSQL if reachable, Tansu)"
+	@echo "make lint   ruff check, ruff format --check, mypy --strict, import contracts"
+	@echo "make bench  event bus throughput and lag benchmarks (writes bench/results/)"
+	@echo "make clean  remove data/ (dev databases, dev signing key, logs)"
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv
+	@$(UV) sync --all-packages --locked --quiet
+
+run: install
+	$(UV) run --no-sync carethread dev
+
+test: install
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy
+	$(UV) run --no-sync lint-imports
+
+format: install
+	$(UV) run --no-sync ruff format .
+	$(UV) run --no-sync ruff check --fix .
+
+bench: install
+	$(UV) run --no-sync python -m bench
+
+clean:
+	rm -rf data/
