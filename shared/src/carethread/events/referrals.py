@@ -97,3 +97,79 @@ class ReferralStatusChangedV1(EventData):
     changed_by: str
     changed_at: datetime
     reason: str | None = None
+
+
+@registry.register
+class ReferralSlaBreachedV1(EventData):
+    """A referral was still waiting for a triage decision when its response time ran out.
+    Published once per referral, by the front door's SLA watch."""
+
+    event_type: ClassVar[str] = "carethread.referral.sla-breached.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID
+    urgency: str
+    status: str
+    neighbourhood: str | None
+    borough: str | None
+    received_at: datetime
+    triage_due_at: datetime
+    breached_at: datetime
+
+
+class PersonDetails(BaseModel):
+    """The person as the front door knows them: identifiers, demographics, where they belong
+    and how to communicate with them. Narrative never travels."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    nhs_number: str | None = None
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    sex: str | None = None  # FHIR administrative gender: male | female | other | unknown
+    gender_identity: str | None = None
+    postcode: str | None = None
+    lsoa: str | None = None
+    gp_practice_code: str | None = None
+    neighbourhood: str | None = None
+    borough: str | None = None
+    imd_quintile: int | None = None
+    ethnicity_code: str | None = None  # NHS Data Dictionary ethnic category, e.g. "A"
+    preferred_language: str | None = None  # ISO 639-1, e.g. "tr"
+    interpreter_needed: bool = False
+    phone: str | None = None
+    email: str | None = None
+
+
+@registry.register
+class PersonRegisteredV1(EventData):
+    """The front door recorded a person for the first time. For someone with no NHS number
+    the ``person_id`` is a fresh UUID that every service adopts."""
+
+    event_type: ClassVar[str] = "carethread.person.registered.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    person_id: uuid.UUID
+    person: PersonDetails
+    referral_id: uuid.UUID
+    registered_at: datetime
+
+
+@registry.register
+class PersonUpdatedV1(EventData):
+    """A later referral brought different details for a known person; ``changed`` names the
+    fields of ``person`` that moved."""
+
+    event_type: ClassVar[str] = "carethread.person.updated.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    person_id: uuid.UUID
+    person: PersonDetails
+    changed: list[str]
+    referral_id: uuid.UUID
+    updated_at: datetime
