@@ -1,0 +1,1 @@
+"""The directory domain: rules and values, with no I/O and no framework."""
