@@ -10,6 +10,7 @@ from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
+from directory.api.services import router as services_router
 from directory.settings import DirectorySettings
 
 DEFINITION = ServiceDefinition(
@@ -17,6 +18,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread directory",
     description="The VCSE and social prescribing directory (Open Referral UK).",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    routers=[services_router],
     publishes=[topics.DIRECTORY, topics.AUDIT],
 )
 

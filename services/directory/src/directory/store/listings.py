@@ -1,0 +1,207 @@
+"""Writing and reading listings: the service row and the rows searches filter on."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory.domain.opening import OpeningHours
+from directory.domain.search import tokens
+from directory.store.tables import (
+    LocationRow,
+    OpeningHoursRow,
+    OrganizationRow,
+    SearchWordRow,
+    ServiceAtLocationRow,
+    ServiceFacetRow,
+    ServiceRevisionRow,
+    ServiceRow,
+    ServiceTaxonomyRow,
+    ServiceUptakeRow,
+    TaxonomyTermRow,
+)
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What a listing is found by, derived from its document."""
+
+    term_ids: Sequence[uuid.UUID]
+    facets: Sequence[tuple[str, str]]
+    hours: Sequence[OpeningHours]
+    location_ids: Sequence[tuple[uuid.UUID, uuid.UUID]]  # (service_at_location id, location id)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def upsert(session: AsyncSession, table: Any, values: dict[str, Any], key: str) -> None:
+    """Insert a row or update it in place (one statement, on both databases)."""
+    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+    statement = dialect_insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={k: v for k, v in values.items() if k != key}
+    )
+    await session.execute(statement)
+
+
+async def save_organization(session: AsyncSession, values: dict[str, Any]) -> None:
+    await upsert(session, OrganizationRow.__table__, values, "id")
+
+
+async def organization_named(session: AsyncSession, name: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = await session.scalar(
+        select(OrganizationRow.id).where(OrganizationRow.name == name).limit(1)
+    )
+    return found
+
+
+async def save_location(session: AsyncSession, values: dict[str, Any]) -> None:
+    await upsert(session, LocationRow.__table__, values, "id")
+
+
+async def replace_index(session: AsyncSession, service_id: uuid.UUID, indexed: Indexed) -> None:
+    """Replace the rows a search filters this service on (after the service row exists)."""
+    for table in (ServiceTaxonomyRow, ServiceFacetRow, OpeningHoursRow, ServiceAtLocationRow):
+        await session.execute(delete(table).where(table.service_id == service_id))
+    if indexed.term_ids:
+        await session.execute(
+            insert(ServiceTaxonomyRow),
+            [{"service_id": service_id, "term_id": t} for t in dict.fromkeys(indexed.term_ids)],
+        )
+    if indexed.facets:
+        await session.execute(
+            insert(ServiceFacetRow),
+            [
+                {"service_id": service_id, "facet": f, "value": v}
+                for f, v in dict.fromkeys(indexed.facets)
+            ],
+        )
+    if indexed.hours:
+        await session.execute(
+            insert(OpeningHoursRow),
+            [
+                {
+                    "service_id": service_id,
+                    "weekday": h.weekday,
+                    "opens": h.opens,
+                    "closes": h.closes,
+                }
+                for h in indexed.hours
+            ],
+        )
+    if indexed.location_ids:
+        await session.execute(
+            insert(ServiceAtLocationRow),
+            [
+                {"id": sal, "service_id": service_id, "location_id": loc}
+                for sal, loc in indexed.location_ids
+            ],
+        )
+
+
+async def index_text(session: AsyncSession, row: ServiceRow) -> None:
+    """Keep the full-text index and the spelling vocabulary up to date with ``row``.
+
+    PostgreSQL derives its ``tsvector`` from the row itself (a generated column); SQLite's
+    FTS5 table is kept here. Only active listings are in it: withdrawn ones drop out."""
+    words = {w for w in tokens(f"{row.name} {row.keywords} {row.description}") if len(w) > 2}
+    if words:
+        dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+        statement = dialect_insert(SearchWordRow).values([{"word": w[:100]} for w in sorted(words)])
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["word"]))
+    if _is_postgres(session):
+        return
+    await session.execute(
+        text("DELETE FROM service_fts WHERE service_id = :id"), {"id": row.id.hex}
+    )
+    if row.status == "active":
+        await session.execute(
+            text(
+                "INSERT INTO service_fts (service_id, name, keywords, description) "
+                "VALUES (:id, :name, :keywords, :description)"
+            ),
+            {
+                "id": row.id.hex,
+                "name": row.name,
+                "keywords": row.keywords,
+                "description": row.description,
+            },
+        )
+
+
+async def add_revision(
+    session: AsyncSession,
+    *,
+    service_id: uuid.UUID,
+    version: int,
+    change: str,
+    actor: str,
+    actor_org: str | None,
+    at: datetime,
+    changes: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    session.add(
+        ServiceRevisionRow(
+            service_id=service_id,
+            version=version,
+            change=change,
+            actor=actor,
+            actor_org=actor_org,
+            at=at,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+async def revisions(session: AsyncSession, service_id: uuid.UUID) -> Sequence[ServiceRevisionRow]:
+    return (
+        await session.scalars(
+            select(ServiceRevisionRow)
+            .where(ServiceRevisionRow.service_id == service_id)
+            .order_by(ServiceRevisionRow.id)
+        )
+    ).all()
+
+
+async def locations_of(session: AsyncSession, service_id: uuid.UUID) -> list[LocationRow]:
+    rows = await session.scalars(
+        select(LocationRow)
+        .join(ServiceAtLocationRow, ServiceAtLocationRow.location_id == LocationRow.id)
+        .where(ServiceAtLocationRow.service_id == service_id)
+        .order_by(LocationRow.name, LocationRow.id)
+    )
+    return list(rows.all())
+
+
+async def uptake_of(session: AsyncSession, service_id: uuid.UUID) -> ServiceUptakeRow | None:
+    return await session.get(ServiceUptakeRow, service_id)
+
+
+async def term_labels(
+    session: AsyncSession, service_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each service's taxonomy terms as the API names them (code, else id)."""
+    ids = list(service_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(ServiceTaxonomyRow.service_id, TaxonomyTermRow.code, TaxonomyTermRow.id)
+        .join(TaxonomyTermRow, TaxonomyTermRow.id == ServiceTaxonomyRow.term_id)
+        .where(ServiceTaxonomyRow.service_id.in_(ids))
+    )
+    out: dict[uuid.UUID, list[str]] = {}
+    for service_id, code, term_id in rows:
+        out.setdefault(service_id, []).append(code or str(term_id))
+    return {k: sorted(v) for k, v in out.items()}
