@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from care_plans.api.persons import router as persons_router
+from care_plans.api.plans import router as plans_router
 from care_plans.settings import CarePlansSettings
 from carethread.db import MigrationSource
 from carethread.events import topics
@@ -17,6 +19,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread care plans",
     description="The shared, person-centred care plan: tell my story once.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
+    routers=[persons_router, plans_router],
     publishes=[topics.CARE_PLANS, topics.AUDIT],
 )
 

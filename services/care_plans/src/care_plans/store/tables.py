@@ -1,11 +1,132 @@
-"""The care_plans service's own tables (its capabilities add them)."""
+"""The care_plans service's own tables.
+
+A plan is stored as its current document (``care_plan``) and as every version it has had
+(``care_plan_version``): the history is the versions themselves, so nothing is lost and any
+two can be compared. ``plan_action`` is the actions of current plans as rows, for the
+overdue watch; ``person_referral`` is what this service knows of the front door's
+referrals, for access by relationship.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import date, datetime
+from typing import Any
 
-from carethread.db import new_metadata
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from carethread.db import UtcDateTime, new_metadata
 
 
 class CarePlansBase(DeclarativeBase):
     metadata = new_metadata()
+
+
+class PersonRow(CarePlansBase):
+    __tablename__ = "person"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), nullable=True, unique=True)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    gp_practice_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    neighbourhood: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    borough: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    recorded_from: Mapped[str] = mapped_column(String(20))  # front_door | care_plans
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the front door last changed these details: an older person event is ignored.
+    front_door_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CarePlanRow(CarePlansBase):
+    __tablename__ = "care_plan"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id"), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by_org: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class PlanVersionRow(CarePlansBase):
+    """One saved version: the whole document, who saved it and what they changed."""
+
+    __tablename__ = "care_plan_version"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("care_plan.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    organisation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changes: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{path, op}]
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PlanActionRow(CarePlansBase):
+    """An action of a current plan, as a row the overdue watch can query."""
+
+    __tablename__ = "plan_action"
+    __table_args__ = (Index("ix_plan_action_status_due_date", "status", "due_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("care_plan.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The due date an overdue event was published for: once per action and due date.
+    overdue_announced_for: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class PersonReferralRow(CarePlansBase):
+    """A front-door referral for a person, as its events told us."""
+
+    __tablename__ = "person_referral"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    referrer_org: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    destination_kind: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    destination_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BreakGlassRow(CarePlansBase):
+    """A read without a relationship, for a stated reason; open for a short time."""
+
+    __tablename__ = "break_glass"
+    __table_args__ = (Index("ix_break_glass_person_id_actor", "person_id", "actor"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

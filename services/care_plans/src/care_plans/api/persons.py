@@ -1,0 +1,97 @@
+"""``/api/v1/persons``: the person record, break-glass and "who has looked at my record"."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+
+from care_plans import use_cases
+from care_plans.api.dependencies import Now
+from care_plans.api.render import person_body, plan_response
+from care_plans.api.schemas import (
+    AccessLog,
+    AccessLogEntry,
+    BreakGlassIn,
+    PersonCreate,
+    PersonRead,
+    PlanRead,
+)
+from carethread.auth import CurrentUser
+from carethread.db.tables import AuditRow
+from carethread.reference import load_geography
+from carethread.service import UoWDep
+
+router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=PersonRead, name="record_person"
+)
+async def record_person(body: PersonCreate, uow: UoWDep, user: CurrentUser, now: Now) -> PersonRead:
+    """Record a person whose plan starts without a referral; you and your team become the
+    first care team (you the key worker). 409 if they already have a record."""
+    details = body.model_dump()
+    geography = load_geography()
+    details["neighbourhood"] = geography.neighbourhood_for(body.gp_practice_code, body.postcode)
+    place = geography.postcode(body.postcode) if body.postcode else None
+    details["borough"] = place.borough if place else None
+    person, plan = await use_cases.record_person(uow, details, user, now=now)
+    await uow.commit()
+    return PersonRead.model_validate(person_body(person, plan, "care_team"))
+
+
+@router.get("/{person_id}", response_model=PersonRead, name="read_person")
+async def read_person(person_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now) -> PersonRead:
+    """The person: identifiers, demographics, communication needs and About Me."""
+    opened = await use_cases.open_record(
+        uow, person_id, user, now=now, action="read", resource_type="Patient"
+    )
+    await uow.commit()
+    return PersonRead.model_validate(
+        person_body(opened.person, opened.plan, opened.relationship.value)
+    )
+
+
+@router.post("/{person_id}/break-glass", response_model=PlanRead, name="break_glass")
+async def break_glass(
+    person_id: uuid.UUID, body: BreakGlassIn, uow: UoWDep, user: CurrentUser, now: Now
+) -> JSONResponse:
+    """Read a record you have no relationship with, for a stated reason. The read is audited
+    and flagged, and further reads in the next hour are too; it never allows a change."""
+    opened = await use_cases.break_glass(uow, person_id, body.reason, user, now=now)
+    await uow.commit()
+    return plan_response(opened.plan, opened.relationship.value, now.date())
+
+
+def _entry(row: AuditRow) -> AccessLogEntry:
+    details = row.details or {}
+    return AccessLogEntry(
+        at=row.recorded_at,
+        actor=row.actor,
+        organisation=row.organisation,
+        roles=list(row.roles),
+        action=row.action,
+        resource_type=row.resource_type,
+        purpose=row.purpose,
+        outcome=row.outcome,
+        break_glass=bool(details.get("break_glass")),
+        reason=details.get("reason"),
+    )
+
+
+@router.get("/{person_id}/access-log", response_model=AccessLog, name="read_access_log")
+async def read_access_log(
+    person_id: uuid.UUID,
+    uow: UoWDep,
+    user: CurrentUser,
+    now: Now,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> AccessLog:
+    """Who has looked at this record, when and why (newest first), refused attempts and
+    break-glass reads included. The person may read their own."""
+    rows = await use_cases.access_log(uow, person_id, user, now=now, limit=limit)
+    await uow.commit()
+    return AccessLog(person_id=person_id, entries=[_entry(r) for r in rows])

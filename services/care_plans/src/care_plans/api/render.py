@@ -1,0 +1,68 @@
+"""Rows as the JSON the API returns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from care_plans.api.dependencies import etag
+from care_plans.domain.changes import overdue_actions
+from care_plans.domain.document import PlanDocument
+from care_plans.store.tables import CarePlanRow, PersonRow
+
+
+def plan_body(plan: CarePlanRow, relationship: str, today: date) -> dict[str, Any]:
+    document = PlanDocument.model_validate(plan.document)
+    overdue = {str(a.id) for a in overdue_actions(document, today)}
+    body = document.as_json()
+    for action in body["actions"]:
+        action["overdue"] = action["id"] in overdue
+    body["meta"] = {
+        "plan_id": str(plan.id),
+        "person_id": str(plan.person_id),
+        "version": plan.version,
+        "created_at": plan.created_at.isoformat(),
+        "updated_at": plan.updated_at.isoformat(),
+        "updated_by": plan.updated_by,
+        "updated_by_org": plan.updated_by_org,
+        "relationship": relationship,
+    }
+    return body
+
+
+def plan_response(
+    plan: CarePlanRow, relationship: str, today: date, status_code: int = 200
+) -> JSONResponse:
+    return JSONResponse(
+        plan_body(plan, relationship, today),
+        status_code=status_code,
+        headers={"ETag": etag(plan.version), "Cache-Control": "no-store"},
+    )
+
+
+def person_body(person: PersonRow, plan: CarePlanRow, relationship: str) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "nhs_number": person.nhs_number,
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "birth_date": person.birth_date,
+        "sex": person.sex,
+        "postcode": person.postcode,
+        "gp_practice_code": person.gp_practice_code,
+        "neighbourhood": person.neighbourhood,
+        "borough": person.borough,
+        "preferred_language": person.preferred_language,
+        "interpreter_needed": person.interpreter_needed,
+        "phone": person.phone,
+        "email": person.email,
+        "recorded_from": person.recorded_from,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+        "about_me": plan.document.get("about_me", {}),
+        "plan_id": plan.id,
+        "plan_version": plan.version,
+        "relationship": relationship,
+    }

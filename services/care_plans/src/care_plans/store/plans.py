@@ -1,0 +1,141 @@
+"""Loading and saving persons, plans and their versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
+from care_plans.domain.document import OPEN_ACTION, PlanDocument
+from care_plans.store.tables import (
+    BreakGlassRow,
+    CarePlanRow,
+    PersonReferralRow,
+    PersonRow,
+    PlanActionRow,
+    PlanVersionRow,
+)
+from carethread.db.tables import AuditRow
+
+
+async def person(session: AsyncSession, person_id: uuid.UUID) -> PersonRow | None:
+    return await session.get(PersonRow, person_id)
+
+
+async def person_by_nhs_number(session: AsyncSession, nhs_number: str) -> PersonRow | None:
+    row: PersonRow | None = await session.scalar(
+        select(PersonRow).where(PersonRow.nhs_number == nhs_number)
+    )
+    return row
+
+
+async def plan_for(
+    session: AsyncSession, person_id: uuid.UUID, *, for_update: bool = False
+) -> CarePlanRow | None:
+    query = select(CarePlanRow).where(CarePlanRow.person_id == person_id)
+    if for_update:
+        # Row lock on PostgreSQL: concurrent editors queue here and the later one then sees
+        # the version the earlier one saved. SQLite serialises writers (BEGIN IMMEDIATE).
+        query = query.with_for_update()
+    row: CarePlanRow | None = await session.scalar(query)
+    return row
+
+
+async def plan(session: AsyncSession, plan_id: uuid.UUID) -> CarePlanRow | None:
+    return await session.get(CarePlanRow, plan_id)
+
+
+async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[PlanVersionRow]:
+    rows = await session.scalars(
+        select(PlanVersionRow)
+        .where(PlanVersionRow.plan_id == plan_id)
+        .order_by(PlanVersionRow.version)
+    )
+    return list(rows.all())
+
+
+async def version(session: AsyncSession, plan_id: uuid.UUID, number: int) -> PlanVersionRow | None:
+    return await session.get(PlanVersionRow, (plan_id, number))
+
+
+async def open_referrals(session: AsyncSession, person_id: uuid.UUID) -> list[OpenReferral]:
+    rows = await session.scalars(
+        select(PersonReferralRow).where(
+            PersonReferralRow.person_id == person_id,
+            PersonReferralRow.status.not_in(sorted(CLOSED_REFERRAL)),
+        )
+    )
+    return [OpenReferral(r.referrer_org, r.destination_id) for r in rows.all()]
+
+
+async def has_open_break_glass(
+    session: AsyncSession, person_id: uuid.UUID, actor: str, now: datetime
+) -> bool:
+    found = await session.scalar(
+        select(BreakGlassRow.id)
+        .where(
+            BreakGlassRow.person_id == person_id,
+            BreakGlassRow.actor == actor,
+            BreakGlassRow.expires_at > now,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def sync_actions(session: AsyncSession, row: CarePlanRow, doc: PlanDocument) -> None:
+    """Keep ``plan_action`` equal to the plan's actions, keeping what was announced."""
+    existing = {
+        a.id: a
+        for a in await session.scalars(select(PlanActionRow).where(PlanActionRow.plan_id == row.id))
+    }
+    wanted = {a.id for a in doc.actions}
+    gone = [action_id for action_id in existing if action_id not in wanted]
+    if gone:
+        await session.execute(delete(PlanActionRow).where(PlanActionRow.id.in_(gone)))
+    for a in doc.actions:
+        found = existing.get(a.id)
+        if found is None:
+            session.add(
+                PlanActionRow(
+                    id=a.id,
+                    plan_id=row.id,
+                    person_id=row.person_id,
+                    status=a.status.value,
+                    due_date=a.due_date,
+                )
+            )
+        else:
+            found.status, found.due_date = a.status.value, a.due_date
+
+
+async def unannounced_overdue(
+    session: AsyncSession, today: date, limit: int
+) -> list[PlanActionRow]:
+    """Open actions due before ``today`` whose overdue event is not out yet."""
+    rows = await session.scalars(
+        select(PlanActionRow)
+        .where(
+            PlanActionRow.status.in_(sorted(s.value for s in OPEN_ACTION)),
+            PlanActionRow.due_date < today,
+            (PlanActionRow.overdue_announced_for.is_(None))
+            | (PlanActionRow.overdue_announced_for != PlanActionRow.due_date),
+        )
+        .order_by(PlanActionRow.due_date, PlanActionRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.all())
+
+
+async def access_log(session: AsyncSession, person_id: uuid.UUID, limit: int) -> list[AuditRow]:
+    rows = await session.scalars(
+        select(AuditRow)
+        .where(AuditRow.person_id == person_id)
+        .order_by(AuditRow.recorded_at.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

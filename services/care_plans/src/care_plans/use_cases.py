@@ -1,0 +1,326 @@
+"""Use cases of the HTTP API: reading and changing a record, by relationship, audited.
+
+They add rows and events to the unit of work and flush; the entrypoint commits (a denied
+attempt commits its audit record before it is refused).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from care_plans import records
+from care_plans.domain.access import Caller, Relationship, may_change, may_read, relationship
+from care_plans.domain.diff import Change, diff
+from care_plans.domain.document import CareTeamMember, PlanDocument
+from care_plans.domain.merge_patch import merge_patch
+from care_plans.records import SERVICE, Editor, Saved
+from care_plans.store import plans as store
+from care_plans.store.tables import BreakGlassRow, CarePlanRow, PersonRow, PlanVersionRow
+from carethread.auth import Principal, record_access
+from carethread.db import UnitOfWork
+from carethread.db.tables import AuditRow
+from carethread.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    field_errors,
+)
+from carethread.nhs import person_id_for_nhs_number
+
+BREAK_GLASS_FOR = timedelta(hours=1)
+PURPOSES = {
+    Relationship.CARE_TEAM: "direct-care",
+    Relationship.OPEN_REFERRAL: "direct-care",
+    Relationship.SELF: "own-record",
+    Relationship.BREAK_GLASS: "break-glass",
+    Relationship.NONE: "direct-care",
+}
+
+
+@dataclass(frozen=True)
+class Opened:
+    person: PersonRow
+    plan: CarePlanRow
+    relationship: Relationship
+
+
+def caller_of(p: Principal) -> Caller:
+    return Caller(
+        sub=p.sub, org=p.org, roles=p.roles, teams=p.teams, neighbourhoods=p.neighbourhoods
+    )
+
+
+def _care_team(plan: CarePlanRow) -> list[CareTeamMember]:
+    return [CareTeamMember.model_validate(m) for m in plan.document.get("care_team", [])]
+
+
+async def _audit(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    person_id: uuid.UUID,
+    rel: Relationship,
+    allowed: bool,
+    reason: str | None = None,
+) -> None:
+    details: dict[str, Any] = {"relationship": rel.value}
+    if rel is Relationship.BREAK_GLASS:
+        details["break_glass"] = True
+    if reason:
+        details["reason"] = reason
+    await record_access(
+        uow,
+        principal,
+        service=SERVICE,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        person_id=person_id,
+        purpose=PURPOSES[rel],
+        outcome="success" if allowed else "denied",
+        details=details,
+    )
+
+
+async def open_record(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    principal: Principal,
+    *,
+    now: datetime,
+    action: str,
+    resource_type: str = "CarePlan",
+    write: bool = False,
+) -> Opened:
+    """The person and their plan, if ``principal`` may read (or, ``write``, change) them.
+
+    Every attempt is audited, the refused ones too."""
+    person = await store.person(uow.session, person_id)
+    if person is None:
+        raise NotFound(f"No person {person_id} has a record here.")
+    plan = await store.plan_for(uow.session, person_id, for_update=write)
+    if plan is None:  # every recorded person has a plan: this is a half-made record
+        raise NotFound(f"No plan for person {person_id}.")
+    caller = caller_of(principal)
+    referrals = await store.open_referrals(uow.session, person_id)
+    broke_glass = not write and await store.has_open_break_glass(
+        uow.session, person_id, principal.sub, now
+    )
+    rel = relationship(caller, str(person_id), _care_team(plan), referrals, broke_glass=broke_glass)
+    allowed = may_change(rel) if write else may_read(rel)
+    resource_id = str(plan.id) if resource_type == "CarePlan" else str(person_id)
+    await _audit(
+        uow,
+        principal,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        person_id=person_id,
+        rel=rel,
+        allowed=allowed,
+    )
+    if not allowed:
+        await uow.commit()  # the refused attempt is audited too
+        if write and may_read(rel):
+            raise Forbidden("You may read this record but not change it.")
+        raise Forbidden(
+            "Your team is not in this person's care team and has no open referral for them. "
+            "In an emergency, break the glass: POST /api/v1/persons/{id}/break-glass with a reason."
+        )
+    return Opened(person, plan, rel)
+
+
+def _check_version(plan: CarePlanRow, expected: list[int]) -> None:
+    if plan.version not in expected:
+        raise PreconditionFailed(
+            f"The plan is at version {plan.version}, not {' or '.join(map(str, expected))}: "
+            "someone else saved it since you read it. Read it again, merge, and retry.",
+            current_version=plan.version,
+        )
+
+
+def parse_document(data: Any) -> PlanDocument:
+    try:
+        return PlanDocument.model_validate(data)
+    except ValidationError as e:
+        errors = field_errors(e.errors())
+        names = ", ".join(dict.fromkeys(err["field"] for err in errors if err["field"]))
+        raise InvalidInput(f"Invalid plan: {names}", errors=errors) from e
+
+
+async def replace_plan(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    document: PlanDocument,
+    principal: Principal,
+    *,
+    expected: list[int],
+    now: datetime,
+) -> tuple[Saved, Relationship]:
+    opened = await open_record(uow, person_id, principal, now=now, action="update", write=True)
+    _check_version(opened.plan, expected)
+    saved = await records.save_version(
+        uow, opened.person, opened.plan, document, Editor.of(principal), now
+    )
+    return saved, opened.relationship
+
+
+async def patch_plan(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    patch: Mapping[str, Any],
+    principal: Principal,
+    *,
+    expected: list[int],
+    now: datetime,
+) -> tuple[Saved, Relationship]:
+    opened = await open_record(uow, person_id, principal, now=now, action="patch", write=True)
+    _check_version(opened.plan, expected)
+    document = parse_document(merge_patch(opened.plan.document, dict(patch)))
+    saved = await records.save_version(
+        uow, opened.person, opened.plan, document, Editor.of(principal), now
+    )
+    return saved, opened.relationship
+
+
+async def history(
+    uow: UnitOfWork, person_id: uuid.UUID, principal: Principal, *, now: datetime
+) -> tuple[Opened, list[PlanVersionRow]]:
+    opened = await open_record(uow, person_id, principal, now=now, action="read-history")
+    return opened, await store.versions(uow.session, opened.plan.id)
+
+
+async def one_version(
+    uow: UnitOfWork, person_id: uuid.UUID, number: int, principal: Principal, *, now: datetime
+) -> tuple[Opened, PlanVersionRow]:
+    opened = await open_record(uow, person_id, principal, now=now, action="read-version")
+    row = await store.version(uow.session, opened.plan.id, number)
+    if row is None:
+        raise NotFound(f"The plan has no version {number} (it is at {opened.plan.version}).")
+    return opened, row
+
+
+async def compare(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    older: int,
+    newer: int,
+    principal: Principal,
+    *,
+    now: datetime,
+) -> list[Change]:
+    opened = await open_record(uow, person_id, principal, now=now, action="read-diff")
+    found = {}
+    for number in (older, newer):
+        row = await store.version(uow.session, opened.plan.id, number)
+        if row is None:
+            raise NotFound(f"The plan has no version {number} (it is at {opened.plan.version}).")
+        found[number] = row.document
+    return diff(found[older], found[newer])
+
+
+async def break_glass(
+    uow: UnitOfWork, person_id: uuid.UUID, reason: str, principal: Principal, *, now: datetime
+) -> Opened:
+    """Read without a relationship, for a stated reason: audited, flagged, and open for a
+    short while (reads in that time are flagged too). Never a way to change the record."""
+    if "person" in principal.roles:
+        raise Forbidden("A person's token reads only their own record.")
+    person = await store.person(uow.session, person_id)
+    if person is None:
+        raise NotFound(f"No person {person_id} has a record here.")
+    plan = await store.plan_for(uow.session, person_id)
+    if plan is None:
+        raise NotFound(f"No plan for person {person_id}.")
+    uow.session.add(
+        BreakGlassRow(
+            id=uuid.uuid4(),
+            person_id=person_id,
+            actor=principal.sub,
+            organisation=principal.org,
+            reason=reason,
+            granted_at=now,
+            expires_at=now + BREAK_GLASS_FOR,
+        )
+    )
+    await _audit(
+        uow,
+        principal,
+        action="break-glass",
+        resource_type="CarePlan",
+        resource_id=str(plan.id),
+        person_id=person_id,
+        rel=Relationship.BREAK_GLASS,
+        allowed=True,
+        reason=reason,
+    )
+    await uow.session.flush()
+    return Opened(person, plan, Relationship.BREAK_GLASS)
+
+
+async def access_log(
+    uow: UnitOfWork, person_id: uuid.UUID, principal: Principal, *, now: datetime, limit: int
+) -> list[AuditRow]:
+    """Who has looked at (or tried to look at, or changed) this person's record."""
+    await open_record(
+        uow, person_id, principal, now=now, action="read-access-log", resource_type="AccessLog"
+    )
+    return await store.access_log(uow.session, person_id, limit)
+
+
+async def record_person(
+    uow: UnitOfWork, details: Mapping[str, Any], principal: Principal, *, now: datetime
+) -> tuple[PersonRow, CarePlanRow]:
+    """A plan that starts without a referral: the person is recorded here, and the
+    recording practitioner and their team form the first care team."""
+    if not principal.teams:
+        raise Forbidden("Your token names no team: the record needs a care team to start.")
+    nhs_number = details.get("nhs_number")
+    person_id = person_id_for_nhs_number(nhs_number) if nhs_number else uuid.uuid4()
+    existing = await store.person(uow.session, person_id)
+    if existing is not None:
+        raise Conflict(
+            "This person already has a record: ask their care team, or read it by relationship.",
+            person_id=str(person_id),
+        )
+    team = sorted(principal.teams)[0]
+    member = CareTeamMember(
+        name=principal.name or principal.sub,
+        role="Recorded the person",
+        organisation=principal.org,
+        team=team,
+        practitioner=principal.sub,
+        key_worker=True,
+    )
+    person, plan = await records.start_record(
+        uow,
+        person_id=person_id,
+        details=details,
+        recorded_from="care_plans",
+        editor=Editor.of(principal),
+        care_team=[member],
+        now=now,
+        reason="recorded without a referral",
+    )
+    await _audit(
+        uow,
+        principal,
+        action="create",
+        resource_type="Patient",
+        resource_id=str(person_id),
+        person_id=person_id,
+        rel=Relationship.CARE_TEAM,
+        allowed=True,
+    )
+    return person, plan

@@ -1,0 +1,183 @@
+"""Every change is a new, attributed version; history and diffs are readable; concurrent
+editors never lose each other's changes (optimistic concurrency, If-Match)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from care_plans.api.dependencies import clock
+from care_plans.app import create_app
+from care_plans.settings import CarePlansSettings
+from carethread.messaging import InMemoryBroker
+from carethread.settings import AuthSettings, KafkaSettings
+from carethread.testing.apps import running
+from tests.care_plans.conftest import GP_ORG, SOCIAL_ORG, CarePlans, Clock
+from tests.care_plans.test_plan_api import full_plan
+
+
+async def _two_editors(care_plans: CarePlans) -> str:
+    """A plan the GP started (v1), filled in (v2), that the social worker can edit."""
+    person = await care_plans.record_person()
+    current = (await care_plans.plan(person["id"])).json()
+    r = await care_plans.put(person["id"], full_plan(current), '"1"')
+    assert r.status_code == 200, r.text
+    person_id: str = person["id"]
+    return person_id
+
+
+async def test_two_editors_from_different_organisations_one_wins_the_other_merges(
+    care_plans: CarePlans,
+) -> None:
+    person_id = await _two_editors(care_plans)
+    gp_read = await care_plans.plan(person_id, care_plans.gp())
+    sw_read = await care_plans.plan(person_id, care_plans.social_worker())
+    assert gp_read.headers["ETag"] == sw_read.headers["ETag"] == '"2"'
+
+    care_plans.clock.advance(minutes=5)
+    gp = await care_plans.patch(person_id, {"story": "Rosa's own words, revised."}, '"2"')
+    assert gp.status_code == 200, gp.text
+    sw = await care_plans.patch(
+        person_id,
+        {"contingency_plan": {"safety_plan": "Key safe code with Lucia."}},
+        '"2"',
+        care_plans.social_worker(),
+    )
+    assert sw.status_code == 412, sw.text
+
+    # The social worker reads again, merges their change into the new version, and saves.
+    fresh = await care_plans.plan(person_id, care_plans.social_worker())
+    assert fresh.headers["ETag"] == '"3"'
+    care_plans.clock.advance(minutes=1)
+    sw = await care_plans.patch(
+        person_id,
+        {"contingency_plan": {"safety_plan": "Key safe code with Lucia."}},
+        fresh.headers["ETag"],
+        care_plans.social_worker(),
+    )
+    assert sw.status_code == 200, sw.text
+    plan = sw.json()
+    assert plan["story"] == "Rosa's own words, revised."  # the GP's change was not lost
+    assert plan["contingency_plan"]["safety_plan"] == "Key safe code with Lucia."
+
+    r = await care_plans.client.get(
+        f"/api/v1/persons/{person_id}/care-plan/history", headers=care_plans.gp()
+    )
+    assert r.status_code == 200, r.text
+    history = r.json()
+    assert [v["version"] for v in history] == [1, 2, 3, 4]
+    assert [(v["changed_by"], v["organisation"]) for v in history[2:]] == [
+        ("dr.ada", GP_ORG),
+        ("sw.sam", SOCIAL_ORG),
+    ]
+    assert history[2]["changed_by_name"] == "Dr Ada Example"
+    assert history[2]["role"] == "practitioner"
+    assert history[2]["changed_at"].startswith("2026-11-23T09:05")
+    assert history[2]["changes"] == [{"path": "/story", "op": "changed"}]
+    assert history[3]["changes"] == [{"path": "/contingency_plan/safety_plan", "op": "changed"}]
+
+
+async def test_a_diff_between_versions_names_each_changed_path(care_plans: CarePlans) -> None:
+    person_id = await _two_editors(care_plans)
+    current = (await care_plans.plan(person_id)).json()
+    goals = current["goals"]
+    goals[0]["status"] = "achieved"
+    r = await care_plans.patch(person_id, {"goals": goals, "review_date": "2027-01-15"}, '"2"')
+    assert r.status_code == 200, r.text
+
+    r = await care_plans.client.get(
+        f"/api/v1/persons/{person_id}/care-plan/diff",
+        params={"from": 2, "to": 3},
+        headers=care_plans.social_worker(),
+    )
+    assert r.status_code == 200, r.text
+    goal_id = goals[0]["id"]
+    assert r.json()["changes"] == [
+        {
+            "path": f"/goals/{goal_id}/status",
+            "op": "changed",
+            "before": "in_progress",
+            "after": "achieved",
+        },
+        {"path": "/review_date", "op": "changed", "before": "2027-02-01", "after": "2027-01-15"},
+    ]
+    assert "carethread.goal.achieved.v1" in await care_plans.event_types()
+
+    old = await care_plans.client.get(
+        f"/api/v1/persons/{person_id}/care-plan/history/2", headers=care_plans.gp()
+    )
+    assert old.status_code == 200
+    assert old.json()["goals"][0]["status"] == "in_progress"
+    assert old.json()["meta"]["version"] == 2
+    missing = await care_plans.client.get(
+        f"/api/v1/persons/{person_id}/care-plan/diff",
+        params={"from": 2, "to": 9},
+        headers=care_plans.gp(),
+    )
+    assert missing.status_code == 404
+
+
+@pytest.fixture
+async def pg_care_plans(postgres_url: str, auth: AuthSettings) -> AsyncIterator[CarePlans]:
+    settings = CarePlansSettings(
+        database_url=postgres_url,
+        auth=auth,
+        kafka=KafkaSettings(topic_prefix="test."),
+        log_json=False,
+        database_pool_size=20,
+    )
+    app = create_app(settings, broker=InMemoryBroker())
+    fake = Clock()
+    app.dependency_overrides[clock] = lambda: fake.now
+    async with running(app) as client:
+        yield CarePlans(client, auth, fake, settings)
+
+
+@pytest.mark.postgres
+async def test_concurrent_editors_on_postgresql_lose_no_update(pg_care_plans: CarePlans) -> None:
+    """Twenty editors send a change based on the same version at once: exactly one is
+    saved, every other gets 412, and the plan holds exactly the winner's change."""
+    care_plans = pg_care_plans
+    person_id = await _two_editors(care_plans)
+    editors = 20
+
+    async def edit(n: int) -> tuple[int, int]:
+        headers = care_plans.gp(f"dr.{n}") if n % 2 else care_plans.social_worker(f"sw.{n}")
+        r = await care_plans.patch(person_id, {"story": f"edit {n}"}, '"2"', headers)
+        return n, r.status_code
+
+    results = await asyncio.gather(*(edit(n) for n in range(editors)))
+    statuses = sorted(code for _, code in results)
+    assert statuses == [200] + [412] * (editors - 1), statuses
+    (winner,) = [n for n, code in results if code == 200]
+    plan = (await care_plans.plan(person_id)).json()
+    assert plan["story"] == f"edit {winner}"
+    assert plan["meta"]["version"] == 3
+    history = (
+        await care_plans.client.get(
+            f"/api/v1/persons/{person_id}/care-plan/history", headers=care_plans.gp()
+        )
+    ).json()
+    assert [v["version"] for v in history] == [1, 2, 3]
+
+    # Then each loser, in turn, re-reads and saves: all twenty changes end up in history.
+    async def retry_until_saved(n: int) -> None:
+        headers = care_plans.gp(f"dr.{n}") if n % 2 else care_plans.social_worker(f"sw.{n}")
+        for _ in range(100):
+            tag = (await care_plans.plan(person_id, headers)).headers["ETag"]
+            r = await care_plans.patch(person_id, {"strengths": [f"edit {n}"]}, tag, headers)
+            if r.status_code == 200:
+                return
+            assert r.status_code == 412, r.text
+        raise AssertionError(f"editor {n} never saved")
+
+    await asyncio.gather(*(retry_until_saved(n) for n in range(editors) if n != winner))
+    history = (
+        await care_plans.client.get(
+            f"/api/v1/persons/{person_id}/care-plan/history", headers=care_plans.gp()
+        )
+    ).json()
+    assert [v["version"] for v in history] == list(range(1, 3 + editors))
+    assert len({v["changed_by"] for v in history[3:]}) == editors - 1
