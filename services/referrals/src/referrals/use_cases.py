@@ -12,6 +12,7 @@ from datetime import datetime
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
 from carethread.errors import Conflict, Forbidden, InvalidInput, NotFound
+from carethread.events import topics
 from carethread.events.referrals import ReferralReceivedV1
 from carethread.messaging import add_to_outbox
 from carethread.nhs import person_id_for_nhs_number
@@ -27,9 +28,11 @@ from referrals.domain.matching import (
     demographic_key,
     link_kind,
 )
-from referrals.domain.referral import Person, Referral, ReferralRejected, receive
+from referrals.domain.person import Person, merged
+from referrals.domain.referral import Referral, ReferralRejected, receive
 from referrals.domain.sla import SlaTargets, triage_due
 from referrals.domain.triage import Move
+from referrals.store import people
 from referrals.store import referrals as store
 from referrals.store.tables import LinkRow, ReferralRow
 
@@ -105,7 +108,15 @@ async def receive_referral(
         birth_date=p.birth_date,
         postcode=place.postcode if place else p.postcode,
         gp_practice_code=p.gp_practice_code,
+        sex=p.sex,
+        gender_identity=p.gender_identity,
+        ethnicity_code=p.ethnicity_code.upper() if p.ethnicity_code else None,
+        preferred_language=p.preferred_language,
+        interpreter_needed=p.interpreter_needed,
+        phone=p.contact.phone if p.contact else None,
+        email=p.contact.email if p.contact else None,
     )
+    neighbourhood = geography.neighbourhood_for(p.gp_practice_code, p.postcode)
     try:
         referral = receive(
             referral_id=uuid.uuid4(),
@@ -116,11 +127,13 @@ async def receive_referral(
             story=request.story,
             referrer_org=request.referrer.org,
             referrer_name=request.referrer.name,
-            neighbourhood=geography.neighbourhood_for(p.gp_practice_code, p.postcode),
-            borough=place.borough if place else None,
+            neighbourhood=neighbourhood,
+            borough=_borough(geography, place.borough if place else None, neighbourhood),
             imd_quintile=geography.imd_quintile_for(p.postcode),
             now=now,
             triage_due_at=triage_due(now, request.urgency, targets),
+            referrer_role=request.referrer.role,
+            consent_to_share=request.consent_to_share,
         )
     except ReferralRejected as e:
         raise invalid(e.field, str(e)) from e
@@ -142,6 +155,7 @@ async def receive_referral(
             )
         )
     uow.session.add(store.transition_row(None, referral, _intake(referral, principal)))
+    await _record_person(uow, referral, geography, now)
     await add_to_outbox(uow, event, topic=ReferralReceivedV1.topic, key=str(person.person_id))
     await record_access(
         uow,
@@ -154,6 +168,34 @@ async def receive_referral(
     )
     await uow.session.flush()
     return Received(referral, event.id)
+
+
+def _borough(geography: Geography, lives_in: str | None, neighbourhood: str | None) -> str | None:
+    """Where they live; for someone with no known postcode, their neighbourhood's borough."""
+    if lives_in:
+        return lives_in
+    place = geography.neighbourhoods.get(neighbourhood) if neighbourhood else None
+    return place.borough or None if place else None
+
+
+async def _record_person(
+    uow: UnitOfWork, referral: Referral, geography: Geography, now: datetime
+) -> None:
+    """Keep the person record and tell the other services: registered the first time,
+    updated when this referral says something new about them."""
+    incoming = referral.person
+    row, created = await people.insert_or_lock(uow, incoming, now)
+    if created:
+        event = events.person_registered(incoming, referral, geography, version=row.version)
+    else:
+        person, changed = merged(people.from_row(row), incoming)
+        if not changed:
+            return
+        people.update(row, person, now)
+        event = events.person_updated(
+            person, referral, geography, changed=changed, version=row.version
+        )
+    await add_to_outbox(uow, event, topic=topics.REFERRALS, key=str(incoming.person_id))
 
 
 def key_text(key: DemographicKey | None) -> str | None:

@@ -17,6 +17,7 @@ from referrals.api.schemas import (
     DestinationOut,
     LinkedReferral,
     MoveIn,
+    PersonOut,
     ReferralCreate,
     ReferralDetail,
     ReferralPage,
@@ -68,9 +69,22 @@ Targets = Annotated[SlaTargets, Depends(sla_targets)]
 
 def to_read(r: Referral, now: datetime, *, probable_duplicate: bool = False) -> ReferralRead:
     d = r.destination
+    p = r.person
     return ReferralRead(
         id=r.id,
-        person_id=r.person.person_id,
+        person_id=p.person_id,
+        person=PersonOut(
+            nhs_number=p.nhs_number,
+            given_name=p.given_name,
+            family_name=p.family_name,
+            birth_date=p.birth_date,
+            sex=p.sex,
+            postcode=p.postcode,
+            gp_practice_code=p.gp_practice_code,
+            ethnicity_code=p.ethnicity_code,
+            preferred_language=p.preferred_language,
+            interpreter_needed=p.interpreter_needed,
+        ),
         status=r.status,
         urgency=r.urgency,
         source=r.source,
@@ -78,6 +92,9 @@ def to_read(r: Referral, now: datetime, *, probable_duplicate: bool = False) -> 
         neighbourhood=r.neighbourhood,
         borough=r.borough,
         referrer_org=r.referrer_org,
+        referrer_name=r.referrer_name,
+        referrer_role=r.referrer_role,
+        consent_to_share=r.consent_to_share,
         received_at=r.received_at,
         version=r.version,
         triage_due_at=r.triage_due_at,

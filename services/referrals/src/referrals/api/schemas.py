@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from carethread.nhs import normalise_nhs_number
 from referrals.domain.lifecycle import Action, Status
+from referrals.domain.person import Sex
 from referrals.domain.referral import DestinationKind, Source, Urgency
 
 
@@ -21,6 +22,11 @@ class ApiModel(BaseModel):
 NhsNumber = Annotated[str, AfterValidator(normalise_nhs_number)]
 
 
+class ContactIn(ApiModel):
+    phone: str | None = Field(None, pattern=r"^\+?[0-9 ()-]{6,20}$")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 class PersonIn(ApiModel):
     nhs_number: NhsNumber | None = Field(None, description="10 digits, Modulus 11; optional")
     given_name: str = Field(min_length=1, max_length=200)
@@ -28,6 +34,31 @@ class PersonIn(ApiModel):
     birth_date: date | None = None
     postcode: str | None = Field(None, max_length=10)
     gp_practice_code: str | None = Field(None, max_length=10, description="ODS code")
+    sex: Sex | None = Field(None, description="administrative gender, as FHIR codes it")
+    gender_identity: str | None = Field(None, max_length=100, description="in their own words")
+    ethnicity_code: str | None = Field(
+        None, max_length=2, description="NHS Data Dictionary ethnic category, A to Z"
+    )
+    preferred_language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description='BCP 47 language tag, e.g. "tr", "so", "bfi" (British Sign Language)',
+    )
+    interpreter_needed: bool = False
+    contact: ContactIn | None = None
+
+
+class PersonOut(BaseModel):
+    nhs_number: str | None
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    sex: Sex | None
+    postcode: str | None
+    gp_practice_code: str | None
+    ethnicity_code: str | None
+    preferred_language: str | None
+    interpreter_needed: bool
 
 
 class ReferrerIn(ApiModel):
@@ -45,6 +76,9 @@ class ReferralCreate(ApiModel):
     urgency: Urgency
     reasons: list[str] = Field(default_factory=list, description="social-needs or SNOMED CT codes")
     story: str = Field("", max_length=20_000)
+    consent_to_share: bool = Field(
+        False, description="the person agrees the referral may be shared with partner organisations"
+    )
 
 
 class DestinationIn(ApiModel):
@@ -64,6 +98,7 @@ class DestinationOut(BaseModel):
 class ReferralRead(ApiModel):
     id: uuid.UUID
     person_id: uuid.UUID
+    person: PersonOut
     status: Status
     urgency: Urgency
     source: Source
@@ -71,6 +106,9 @@ class ReferralRead(ApiModel):
     neighbourhood: str | None
     borough: str | None
     referrer_org: str
+    referrer_name: str
+    referrer_role: str | None
+    consent_to_share: bool
     received_at: datetime
     version: int
     triage_due_at: datetime

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from referrals.domain.lifecycle import Status
+from referrals.domain.person import ETHNIC_CATEGORIES, Person
 
 
 class Source(StrEnum):
@@ -51,17 +52,6 @@ def unknown_reason_codes(codes: list[str]) -> list[str]:
     return [c for c in codes if c not in SOCIAL_NEEDS and c not in SNOMED_REFERRAL_CODES]
 
 
-@dataclass(frozen=True)
-class Person:
-    person_id: uuid.UUID
-    nhs_number: str | None
-    given_name: str
-    family_name: str
-    birth_date: date | None
-    postcode: str | None
-    gp_practice_code: str | None
-
-
 class DestinationKind(StrEnum):
     NEIGHBOURHOOD_MDT = "neighbourhood_mdt"
     TEAM = "team"
@@ -96,6 +86,9 @@ class Referral:
     triaged_at: datetime | None = None
     claimed_by: str | None = None
     destination: Destination | None = None
+    referrer_role: str | None = None
+    # The person agreed that the front door may share the referral with partner organisations.
+    consent_to_share: bool = False
 
 
 class ReferralRejected(ValueError):
@@ -121,6 +114,8 @@ def receive(
     imd_quintile: int | None,
     now: datetime,
     triage_due_at: datetime,
+    referrer_role: str | None = None,
+    consent_to_share: bool = False,
 ) -> Referral:
     """A new referral in state ``received``, or ReferralRejected saying why not."""
     if not reason_codes and not story.strip():
@@ -130,6 +125,12 @@ def receive(
         raise ReferralRejected("reasons", f"unknown reason codes: {', '.join(unknown)}")
     if person.birth_date is not None and person.birth_date > now.date():
         raise ReferralRejected("person.birth_date", "the date of birth is in the future")
+    code = person.ethnicity_code
+    if code is not None and code not in ETHNIC_CATEGORIES:
+        raise ReferralRejected(
+            "person.ethnicity_code",
+            f"unknown ethnic category {code!r}: use an NHS Data Dictionary code, A to Z",
+        )
     return Referral(
         id=referral_id,
         person=person,
@@ -147,4 +148,6 @@ def receive(
         received_at=now,
         triage_due_at=triage_due_at,
         status_changed_at=now,
+        referrer_role=referrer_role,
+        consent_to_share=consent_to_share,
     )

@@ -20,6 +20,12 @@ SOURCE_OF_SERVICE_REQUEST = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest"
 )
 REFERRED_BY_GP = "108161000000109"  # Referred by general practitioner
+ETHNIC_CATEGORY = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
+# Interpreter needed: the core Patient extension, also used inside Patient.communication.
+INTERPRETER_REQUIRED = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
+# The earlier UK Core (and CareConnect) way: a complex extension on Patient.communication.
+NHS_COMMUNICATION = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication"
+BCP47 = "urn:ietf:bcp:47"
 
 # CareThread's own systems: the social-needs vocabulary (shared with the directory), the
 # front door's statuses, and its identifiers.

@@ -321,7 +321,57 @@ def _patient(
         person["postcode"] = " ".join((address.postalCode or "").split())
         out.paths["person.postcode"] = f"{at}.address[{j}].postalCode"
     _practice(pt, at, scope, geo, person, out)
+    _demographics(pt, at, person, out)
+    _communication(pt, at, person, out)
     return person
+
+
+def _demographics(pt: Patient, at: str, person: dict[str, Any], out: Mapped) -> None:
+    """Administrative gender, UK Core ethnic category and the first phone and email."""
+    if pt.gender:
+        person["sex"] = pt.gender
+        out.paths["person.sex"] = f"{at}.gender"
+    for i, ext in enumerate(pt.extension or []):
+        if ext.url == codes.ETHNIC_CATEGORY and ext.valueCodeableConcept:
+            for coding in ext.valueCodeableConcept.coding or []:
+                if coding.code:
+                    person["ethnicity_code"] = coding.code
+                    out.paths["person.ethnicity_code"] = f"{at}.extension[{i}]"
+                    break
+    contact: dict[str, str] = {}
+    for i, point in enumerate(pt.telecom or []):
+        if point.use == "old" or not point.value or point.system not in ("phone", "email"):
+            continue
+        contact.setdefault(point.system, point.value)
+        out.paths.setdefault(f"person.contact.{point.system}", f"{at}.telecom[{i}]")
+    if contact:
+        person["contact"] = contact
+
+
+def _interpreter(extensions: Sequence[Any] | None) -> bool:
+    for ext in extensions or []:
+        if ext.url == codes.INTERPRETER_REQUIRED and ext.valueBoolean is not None:
+            return bool(ext.valueBoolean)
+        if ext.url == codes.NHS_COMMUNICATION:
+            for part in ext.extension or []:
+                if part.url == "interpreterRequired" and part.valueBoolean is not None:
+                    return bool(part.valueBoolean)
+    return False
+
+
+def _communication(pt: Patient, at: str, person: dict[str, Any], out: Mapped) -> None:
+    """The preferred language (else the first listed) and whether an interpreter is needed."""
+    spoken = list(enumerate(pt.communication or []))
+    chosen = [c for c in spoken if c[1].preferred] or spoken
+    for i, comm in chosen[:1]:
+        for coding in comm.language.coding or []:
+            if coding.system == codes.BCP47 and coding.code:
+                person["preferred_language"] = coding.code
+                out.paths["person.preferred_language"] = f"{at}.communication[{i}].language"
+                break
+    needed = _interpreter(pt.extension) or any(_interpreter(c.extension) for _, c in spoken)
+    if needed:
+        person["interpreter_needed"] = True
 
 
 def _patient_nhs_number(

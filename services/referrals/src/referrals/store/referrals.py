@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referrals.domain.lifecycle import OPEN, Status
+from referrals.domain.person import Person, Sex
 from referrals.domain.referral import (
     Destination,
     DestinationKind,
-    Person,
     Referral,
     Source,
     Urgency,
@@ -33,6 +33,15 @@ def to_row(referral: Referral, created_by: str, idempotency_key: str | None = No
         birth_date=p.birth_date,
         postcode=p.postcode,
         gp_practice_code=p.gp_practice_code,
+        sex=p.sex.value if p.sex else None,
+        gender_identity=p.gender_identity,
+        ethnicity_code=p.ethnicity_code,
+        preferred_language=p.preferred_language,
+        interpreter_needed=p.interpreter_needed,
+        phone=p.phone,
+        email=p.email,
+        referrer_role=referral.referrer_role,
+        consent_to_share=referral.consent_to_share,
         neighbourhood=referral.neighbourhood,
         borough=referral.borough,
         imd_quintile=referral.imd_quintile,
@@ -67,6 +76,13 @@ def from_row(row: ReferralRow) -> Referral:
             birth_date=birth,
             postcode=row.postcode,
             gp_practice_code=row.gp_practice_code,
+            sex=Sex(row.sex) if row.sex else None,
+            gender_identity=row.gender_identity,
+            ethnicity_code=row.ethnicity_code,
+            preferred_language=row.preferred_language,
+            interpreter_needed=bool(row.interpreter_needed),
+            phone=row.phone,
+            email=row.email,
         ),
         source=Source(row.source),
         urgency=Urgency(row.urgency),
@@ -85,6 +101,8 @@ def from_row(row: ReferralRow) -> Referral:
         triaged_at=row.triaged_at,
         claimed_by=row.claimed_by,
         destination=_destination(row.destination),
+        referrer_role=row.referrer_role,
+        consent_to_share=bool(row.consent_to_share),
     )
 
 

@@ -51,6 +51,17 @@ class ReferralRow(ReferralsBase):
     # Matching at the door (migration referrals_0003).
     match_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
     probable_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person as referred, the referrer's role, consent; the SLA watch (referrals_0004).
+    sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    gender_identity: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ethnicity_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    referrer_role: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_breach_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class TransitionRow(ReferralsBase):
@@ -87,3 +98,43 @@ class LinkRow(ReferralsBase):
     )
     kind: Mapped[str] = mapped_column(String(30))
     matched_on: Mapped[str] = mapped_column(String(30))
+
+
+class PersonRow(ReferralsBase):
+    """The person as the front door knows them now (the referral rows keep what each
+    referral said). ``version`` is the ``sequence`` of the person events."""
+
+    __tablename__ = "person"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    gender_identity: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    gp_practice_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    ethnicity_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DirectoryServiceRow(ReferralsBase):
+    """The front door's copy of the directory's listings, kept from its events, so that a
+    referral is never routed to a withdrawn or full service, even while the directory is down."""
+
+    __tablename__ = "directory_service"
+
+    service_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    organization_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    capacity: Mapped[str] = mapped_column(String(20))
+    referral_route: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

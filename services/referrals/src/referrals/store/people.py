@@ -1,0 +1,82 @@
+"""The person record the front door keeps, one row per person id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from carethread.db import UnitOfWork
+from referrals.domain.person import Person, Sex
+from referrals.store.tables import PersonRow
+
+
+def _values(person: Person) -> dict[str, object]:
+    return {
+        "nhs_number": person.nhs_number,
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "birth_date": person.birth_date,
+        "sex": person.sex.value if person.sex else None,
+        "gender_identity": person.gender_identity,
+        "postcode": person.postcode,
+        "gp_practice_code": person.gp_practice_code,
+        "ethnicity_code": person.ethnicity_code,
+        "preferred_language": person.preferred_language,
+        "interpreter_needed": person.interpreter_needed,
+        "phone": person.phone,
+        "email": person.email,
+    }
+
+
+def from_row(row: PersonRow) -> Person:
+    return Person(
+        person_id=row.person_id,
+        nhs_number=row.nhs_number,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        birth_date=row.birth_date,
+        postcode=row.postcode,
+        gp_practice_code=row.gp_practice_code,
+        sex=Sex(row.sex) if row.sex else None,
+        gender_identity=row.gender_identity,
+        ethnicity_code=row.ethnicity_code,
+        preferred_language=row.preferred_language,
+        interpreter_needed=bool(row.interpreter_needed),
+        phone=row.phone,
+        email=row.email,
+    )
+
+
+def update(row: PersonRow, person: Person, now: datetime) -> None:
+    for name, value in _values(person).items():
+        setattr(row, name, value)
+    row.version += 1
+    row.updated_at = now
+
+
+async def insert_or_lock(uow: UnitOfWork, person: Person, now: datetime) -> tuple[PersonRow, bool]:
+    """The person's row, locked until commit, and whether this call created it.
+
+    Two referrals for the same new person may arrive at once: the insert is a no-op for the
+    second (ON CONFLICT DO NOTHING), which then waits on the first's row lock (PostgreSQL) or
+    behind its write transaction (SQLite), and so sees it as an update, never as a clash.
+    """
+    insert = postgres_insert if uow.is_postgres else sqlite_insert
+    created = await uow.session.execute(
+        insert(PersonRow)
+        .values(person_id=person.person_id, version=1, updated_at=now, **_values(person))
+        .on_conflict_do_nothing(index_elements=[PersonRow.person_id])
+        .returning(PersonRow.person_id)
+    )
+    was_created = created.first() is not None
+    row = await uow.session.scalar(
+        select(PersonRow)
+        .where(PersonRow.person_id == person.person_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row, was_created
