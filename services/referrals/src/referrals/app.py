@@ -14,6 +14,7 @@ from referrals.api.referrals import router as referrals_router
 from referrals.demo import load_demo_data
 from referrals.fhir.router import router as fhir_router
 from referrals.settings import ReferralsSettings
+from referrals.sla_watch import watch_sla
 
 DEFINITION = ServiceDefinition(
     name="referrals",
@@ -23,6 +24,7 @@ DEFINITION = ServiceDefinition(
     routers=[referrals_router, fhir_router],
     publishes=[topics.REFERRALS, topics.AUDIT],
     demo_data=load_demo_data,
+    background=[watch_sla],
 )
 
 

@@ -17,6 +17,8 @@ class ReferralsSettings(ServiceSettings):
     sla_emergency_hours: float = 2
     sla_urgent_hours: float = 24
     sla_routine_working_days: int = 5
+    # How often the SLA watch looks for newly breached referrals (REFERRALS_SLA_WATCH_INTERVAL_S).
+    sla_watch_interval_s: float = 30
 
     @property
     def sla_targets(self) -> SlaTargets:

@@ -122,6 +122,9 @@ def create_service_app(
         tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
         if consumer is not None:
             tasks.append(asyncio.create_task(consumer.run(), name=f"{definition.name}-consumer"))
+        for job in definition.background:
+            name = f"{definition.name}-{getattr(job, '__name__', 'job')}"
+            tasks.append(asyncio.create_task(job(runtime), name=name))
         log.info(
             "service started",
             port=settings.port,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,6 +36,9 @@ class ServiceRuntime:
 
 
 DemoLoader = Callable[[ServiceRuntime], Awaitable[None]]
+# A job that runs for the life of the process (e.g. a clock watching for deadlines); it is
+# started after migrations and cancelled at shutdown, and must survive its own errors.
+BackgroundJob = Callable[[ServiceRuntime], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class ServiceDefinition:
     publishes: Sequence[str] = ()
     consumes: EventRouter = field(default_factory=EventRouter)
     demo_data: DemoLoader | None = None
+    background: Sequence[BackgroundJob] = ()
     version: str = "0.1.0"
 
 

@@ -270,3 +270,23 @@ async def links_for(session: AsyncSession, referral_id: uuid.UUID) -> list[tuple
     out = [(link, status) for link, status in (await session.execute(forward)).all()]
     out += [(link, status) for link, status in (await session.execute(backward)).all()]
     return out
+
+
+async def unannounced_breaches(
+    session: AsyncSession, now: datetime, *, limit: int, skip_locked: bool
+) -> list[ReferralRow]:
+    """Untriaged referrals past their due time whose breach has not been published yet,
+    locked so that two watchers (two replicas) never announce the same one."""
+    rows = await session.scalars(
+        select(ReferralRow)
+        .where(
+            ReferralRow.sla_breach_published_at.is_(None),
+            ReferralRow.triaged_at.is_(None),
+            ReferralRow.status.in_(UNTRIAGED),
+            ReferralRow.triage_due_at < now,
+        )
+        .order_by(ReferralRow.triage_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return list(rows.all())
