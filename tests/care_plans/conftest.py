@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from care_plans.api.dependencies import clock
@@ -43,9 +44,16 @@ def token(
     teams: tuple[str, ...] | list[str] = (),
     roles: tuple[str, ...] | list[str] = ("practitioner",),
     name: str | None = None,
+    neighbourhoods: tuple[str, ...] | list[str] = (),
 ) -> dict[str, str]:
     t = mint_dev_token(
-        auth, sub=sub, org=org, roles=list(roles), teams=list(teams), name=name or sub
+        auth,
+        sub=sub,
+        org=org,
+        roles=list(roles),
+        teams=list(teams),
+        neighbourhoods=list(neighbourhoods),
+        name=name or sub,
     )
     return {"Authorization": f"Bearer {t}"}
 
@@ -56,6 +64,7 @@ class CarePlans:
     auth: AuthSettings
     clock: Clock
     settings: CarePlansSettings
+    app: FastAPI
     _nhs: Any = field(default_factory=lambda: synthetic_nhs_numbers(start=42_000))
 
     def gp(self, sub: str = "dr.ada") -> dict[str, str]:
@@ -156,4 +165,4 @@ async def care_plans(
     fake = Clock()
     app.dependency_overrides[clock] = lambda: fake.now
     async with running(app) as client:
-        yield CarePlans(client, auth, fake, care_plans_settings)
+        yield CarePlans(client, auth, fake, care_plans_settings, app)

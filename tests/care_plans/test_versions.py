@@ -132,7 +132,7 @@ async def pg_care_plans(postgres_url: str, auth: AuthSettings) -> AsyncIterator[
     fake = Clock()
     app.dependency_overrides[clock] = lambda: fake.now
     async with running(app) as client:
-        yield CarePlans(client, auth, fake, settings)
+        yield CarePlans(client, auth, fake, settings, app)
 
 
 @pytest.mark.postgres

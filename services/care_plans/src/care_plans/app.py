@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from care_plans.api.persons import router as persons_router
 from care_plans.api.plans import router as plans_router
+from care_plans.handlers import router as event_router
 from care_plans.settings import CarePlansSettings
 from carethread.db import MigrationSource
 from carethread.events import topics
@@ -21,6 +22,7 @@ DEFINITION = ServiceDefinition(
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
     routers=[persons_router, plans_router],
     publishes=[topics.CARE_PLANS, topics.AUDIT],
+    consumes=event_router,
 )
 
 

@@ -93,6 +93,23 @@ async def _audit(
     )
 
 
+async def _relationship(
+    uow: UnitOfWork, caller: Caller, person_id: uuid.UUID, plan: CarePlanRow, now: datetime
+) -> Relationship:
+    """The caller's relationship, asking the database only for what the plan cannot tell."""
+    team = _care_team(plan)
+    rel = relationship(caller, str(person_id), team, [])
+    if rel is not Relationship.NONE or caller.is_person:
+        return rel
+    referrals = await store.open_referrals(uow.session, person_id)
+    rel = relationship(caller, str(person_id), team, referrals)
+    if rel is Relationship.NONE and await store.has_open_break_glass(
+        uow.session, person_id, caller.sub, now
+    ):
+        rel = Relationship.BREAK_GLASS
+    return rel
+
+
 async def open_record(
     uow: UnitOfWork,
     person_id: uuid.UUID,
@@ -112,12 +129,7 @@ async def open_record(
     plan = await store.plan_for(uow.session, person_id, for_update=write)
     if plan is None:  # every recorded person has a plan: this is a half-made record
         raise NotFound(f"No plan for person {person_id}.")
-    caller = caller_of(principal)
-    referrals = await store.open_referrals(uow.session, person_id)
-    broke_glass = not write and await store.has_open_break_glass(
-        uow.session, person_id, principal.sub, now
-    )
-    rel = relationship(caller, str(person_id), _care_team(plan), referrals, broke_glass=broke_glass)
+    rel = await _relationship(uow, caller_of(principal), person_id, plan, now)
     allowed = may_change(rel) if write else may_read(rel)
     resource_id = str(plan.id) if resource_type == "CarePlan" else str(person_id)
     await _audit(

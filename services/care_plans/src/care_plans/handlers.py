@@ -1,0 +1,167 @@
+"""What care_plans consumes from the front door. Each handler runs in the consumer's unit of
+work with the inbox row, so a repeated delivery is never applied twice; the handlers are
+also idempotent by content (a team already in the care team is not added again) and use
+the event's ``sequence`` or timestamps to ignore stale changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from care_plans import records
+from care_plans.domain.document import CareTeamMember, PlanDocument
+from care_plans.records import PERSON_FIELDS, Editor
+from care_plans.store import plans as store
+from care_plans.store.tables import PersonReferralRow, PersonRow
+from carethread.db import UnitOfWork
+from carethread.events import Event
+from carethread.events.referrals import (
+    PersonDetails,
+    PersonRegisteredV1,
+    PersonUpdatedV1,
+    ReferralReceivedV1,
+    ReferralStatusChangedV1,
+    ReferralTriagedV1,
+)
+from carethread.messaging import EventRouter
+
+router = EventRouter()
+FRONT_DOOR = Editor(sub="carethread/referrals", name="Integrated front door", org=None, role=None)
+ROLE_OF_DESTINATION = {
+    "neighbourhood_mdt": "Neighbourhood multidisciplinary team",
+    "team": "Accepting team",
+    "service": "Service",
+}
+
+
+class PersonNotYetKnown(LookupError):
+    """An event about a person whose record has not arrived yet: retried, then the DLQ."""
+
+
+async def _start_from_front_door(
+    uow: UnitOfWork, person_id: uuid.UUID, details: dict[str, object], now: datetime
+) -> PersonRow:
+    person, _ = await records.start_record(
+        uow,
+        person_id=person_id,
+        details=details,
+        recorded_from="front_door",
+        editor=FRONT_DOOR,
+        care_team=[],
+        now=now,
+        reason="recorded from the front door",
+    )
+    return person
+
+
+async def _person_from_front_door(
+    uow: UnitOfWork, person_id: uuid.UUID, details: PersonDetails, changed_at: datetime
+) -> None:
+    fields = details.model_dump(include=set(PERSON_FIELDS))
+    now = datetime.now(UTC)
+    person = await store.person(uow.session, person_id)
+    if person is None:
+        person = await _start_from_front_door(uow, person_id, fields, now)
+    else:
+        seen = person.front_door_changed_at
+        if seen is not None and changed_at <= seen:
+            return  # an older (or the same) change, delivered late
+        await records.update_person(uow, person, fields, now)
+    person.front_door_changed_at = changed_at
+
+
+@router.on(PersonRegisteredV1)
+async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork) -> None:
+    d = event.data
+    await _person_from_front_door(uow, d.person_id, d.person, d.registered_at)
+
+
+@router.on(PersonUpdatedV1)
+async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
+    d = event.data
+    await _person_from_front_door(uow, d.person_id, d.person, d.updated_at)
+
+
+@router.on(ReferralReceivedV1)
+async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork) -> None:
+    """The referred person is findable here at once: from the referral's summary if the
+    front door's person event has not come first."""
+    d = event.data
+    if await store.person(uow.session, d.person_id) is None:
+        p = d.person
+        details: dict[str, object] = {
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "birth_date": p.birth_date,
+            "gp_practice_code": p.gp_practice_code,
+            "borough": p.borough,
+            "neighbourhood": d.neighbourhood,
+        }
+        await _start_from_front_door(uow, d.person_id, details, datetime.now(UTC))
+    if await uow.session.get(PersonReferralRow, d.referral_id) is None:
+        uow.session.add(
+            PersonReferralRow(
+                referral_id=d.referral_id,
+                person_id=d.person_id,
+                referrer_org=d.referrer_org,
+                status=d.status,
+                sequence=event.envelope.sequence or 1,
+                updated_at=d.received_at,
+            )
+        )
+
+
+async def _referral_moved(
+    uow: UnitOfWork, event: Event[ReferralTriagedV1] | Event[ReferralStatusChangedV1]
+) -> PersonReferralRow | None:
+    d = event.data
+    sequence = event.envelope.sequence or 1
+    row = await uow.session.get(PersonReferralRow, d.referral_id)
+    if row is None or sequence <= row.sequence:
+        return None  # not seen (received before this service listened) or stale
+    row.status, row.sequence, row.updated_at = d.status, sequence, datetime.now(UTC)
+    return row
+
+
+@router.on(ReferralTriagedV1)
+async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) -> None:
+    """Accepted by a team: the team joins the person's care team (once)."""
+    d = event.data
+    row = await _referral_moved(uow, event)
+    if row is not None and d.destination is not None:
+        row.destination_kind, row.destination_id = d.destination.kind, d.destination.id
+    if d.decision != "accept" or d.destination is None:
+        return
+    person = await store.person(uow.session, d.person_id)
+    plan = await store.plan_for(uow.session, d.person_id, for_update=True)
+    if person is None or plan is None:
+        raise PersonNotYetKnown(f"no record yet for person {d.person_id}")
+    document = PlanDocument.model_validate(plan.document)
+    destination = d.destination
+    if any(m.team == destination.id for m in document.care_team):
+        return  # already a member: nothing changes
+    member = CareTeamMember(
+        name=destination.name or destination.id,
+        role=ROLE_OF_DESTINATION.get(destination.kind, ""),
+        organisation=destination.id if destination.kind == "neighbourhood_mdt" else None,
+        team=destination.id,
+        referral_id=d.referral_id,
+    )
+    after = document.model_copy(update={"care_team": [*document.care_team, member]})
+    editor = Editor(sub=d.decided_by, name=None, org=d.decided_by_org, role="front door triage")
+    await records.save_version(
+        uow,
+        person,
+        plan,
+        after,
+        editor,
+        d.triaged_at,
+        reason=f"referral {d.referral_id} accepted by {member.name}",
+    )
+
+
+@router.on(ReferralStatusChangedV1)
+async def on_referral_status_changed(
+    event: Event[ReferralStatusChangedV1], uow: UnitOfWork
+) -> None:
+    await _referral_moved(uow, event)
