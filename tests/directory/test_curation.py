@@ -21,9 +21,7 @@ WITHDRAWN = "carethread.directory-service.withdrawn.v1"
 CAPACITY = "carethread.directory-service.capacity-changed.v1"
 
 
-async def create(
-    client: httpx.AsyncClient, auth: AuthSettings, **overrides: Any
-) -> dict[str, Any]:
+async def create(client: httpx.AsyncClient, auth: AuthSettings, **overrides: Any) -> dict[str, Any]:
     r = await client.post("/api/v1/services", json=listing(**overrides), headers=curator(auth))
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()

@@ -241,3 +241,48 @@ class Page(BaseModel):
 
 class StalePage(Page):
     items: list[StaleServiceRead]
+
+
+class NearestLocation(BaseModel):
+    name: str | None
+    postcode: str | None
+    latitude: float
+    longitude: float
+
+
+class SearchResult(BaseModel):
+    id: uuid.UUID
+    name: str
+    organization_name: str
+    description: str
+    taxonomy: list[str]
+    boroughs: list[str]
+    languages: list[str]
+    free: bool
+    capacity: str
+    referral_route: str
+    takes_direct_referrals: bool
+    last_verified_at: datetime | None
+    stale: bool
+    score: float = Field(description="relevance to the words searched (higher is better)")
+    distance_km: float | None = Field(
+        default=None, description="to the nearest location, when a location was given"
+    )
+    nearest_location: NearestLocation | None = None
+
+
+class SearchQuery(BaseModel):
+    """How the search understood the question."""
+
+    words: list[str]
+    needs: list[list[str]] = Field(description="taxonomy terms named in the words")
+    corrections: dict[str, str] = Field(description="misspelt word → the word searched")
+    latitude: float | None = None
+    longitude: float | None = None
+    open_at: datetime | None = None
+
+
+class SearchPage(Page):
+    items: list[SearchResult]
+    facets: dict[str, dict[str, int]]
+    query: SearchQuery

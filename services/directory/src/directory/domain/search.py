@@ -28,22 +28,37 @@ def query_tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Concept:
-    """A taxonomy term a query may name: by its name or by one of its synonyms."""
+    """Taxonomy terms a query may name: by their name or by one of their synonyms. Terms of
+    the same name (the vocabulary's and an imported one) are one concept."""
 
-    term_id: str
-    code: str
+    term_ids: tuple[str, ...]
     phrases: tuple[tuple[str, ...], ...]  # each phrase as its tokens
 
+    @property
+    def words(self) -> set[str]:
+        return {w for p in self.phrases for w in p}
 
-def concept(term_id: str, code: str, names: Iterable[str]) -> Concept:
-    phrases = {tuple(tokens(n)) for n in names}
-    return Concept(term_id, code, tuple(sorted(p for p in phrases if p)))
+
+def concepts(terms: Iterable[tuple[str, str, Iterable[str]]]) -> list[Concept]:
+    """Concepts from ``(term id, name, synonyms)``, merging terms that share a name."""
+    by_name: dict[tuple[str, ...], tuple[list[str], set[tuple[str, ...]]]] = {}
+    for term_id, name, synonyms in terms:
+        key = tuple(tokens(name))
+        if not key:
+            continue
+        ids, phrases = by_name.setdefault(key, ([], set()))
+        ids.append(term_id)
+        phrases.add(key)
+        phrases.update(p for p in (tuple(tokens(s)) for s in synonyms) if p)
+    return [
+        Concept(tuple(sorted(ids)), tuple(sorted(phrases))) for ids, phrases in by_name.values()
+    ]
 
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """Every ``concepts`` entry must be met (by a tag or its words), and every ``words``
-    entry must appear in the text."""
+    """Every entry of ``concepts`` must be met (by a tag or by its words in the text), and
+    every entry of ``words`` must appear in the text."""
 
     words: tuple[str, ...]
     concepts: tuple[Concept, ...] = ()
@@ -54,16 +69,18 @@ class QueryPlan:
         return not self.words and not self.concepts
 
 
-def plan(words: list[str], concepts: Iterable[Concept]) -> QueryPlan:
+def plan(words: list[str], known: Iterable[Concept]) -> QueryPlan:
     """Find the vocabulary's phrases in ``words``, longest first; the rest stay words."""
-    by_length = sorted(((p, c) for c in concepts for p in c.phrases), key=lambda pc: -len(pc[0]))
+    by_length = sorted(
+        ((p, c) for c in known for p in c.phrases), key=lambda pc: (-len(pc[0]), pc[0])
+    )
     remaining = list(words)
-    found: dict[str, Concept] = {}
+    found: dict[tuple[str, ...], Concept] = {}
     for phrase, c in by_length:
         n = len(phrase)
         for i in range(len(remaining) - n + 1):
             if tuple(remaining[i : i + n]) == phrase:
-                found.setdefault(c.term_id, c)
+                found.setdefault(c.term_ids, c)
                 del remaining[i : i + n]
                 break
     return QueryPlan(tuple(remaining), tuple(found.values()))

@@ -205,3 +205,30 @@ async def term_labels(
     for service_id, code, term_id in rows:
         out.setdefault(service_id, []).append(code or str(term_id))
     return {k: sorted(v) for k, v in out.items()}
+
+
+async def services_by_id(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ServiceRow]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(ServiceRow).where(ServiceRow.id.in_(list(ids))))
+    return {r.id: r for r in rows.all()}
+
+
+async def locations_for(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[LocationRow]]:
+    """The locations of several services at once."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(ServiceAtLocationRow.service_id, LocationRow)
+        .join(LocationRow, LocationRow.id == ServiceAtLocationRow.location_id)
+        .where(ServiceAtLocationRow.service_id.in_(list(ids)))
+        .order_by(LocationRow.name, LocationRow.id)
+    )
+    out: dict[uuid.UUID, list[LocationRow]] = {}
+    for service_id, location in rows.all():
+        out.setdefault(service_id, []).append(location)
+    return out

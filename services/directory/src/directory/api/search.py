@@ -1,0 +1,148 @@
+"""``GET /api/v1/services/search``: the prescriber's question, public (no token)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from carethread.db import UnitOfWork
+from carethread.service import UoWDep
+from directory import searching
+from directory.api.deps import Now, StaleAfter
+from directory.api.schemas import NearestLocation, SearchPage, SearchQuery, SearchResult
+from directory.domain.geo import haversine_km
+from directory.domain.listing import Capacity, DeliveryMode, ReferralRoute, is_stale
+from directory.domain.opening import local_instant
+from directory.places import canonical_borough
+from directory.store import listings as store
+from directory.store.search import Criteria, Found, Point, search
+
+router = APIRouter(prefix="/api/v1/services", tags=["search"])
+
+
+def _borough(value: str | None) -> str | None:
+    if value is None:
+        return None
+    borough = canonical_borough(value)
+    if borough is None:
+        raise searching.query_error("borough", f"unknown borough {value!r}")
+    return borough
+
+
+async def _results(
+    uow: UnitOfWork, found: Found, near: Point | None, *, now: Now, stale_after: timedelta
+) -> list[SearchResult]:
+    ids = [h.service_id for h in found.hits]
+    rows = await store.services_by_id(uow.session, ids)
+    places = await store.locations_for(uow.session, ids) if near is not None else {}
+    labels = await store.term_labels(uow.session, ids)
+    out = []
+    for hit in found.hits:
+        row = rows[hit.service_id]
+        doc = row.document
+        nearest, distance = None, None
+        if near is not None:
+            located = [
+                (haversine_km(near.latitude, near.longitude, loc.latitude, loc.longitude), loc)
+                for loc in places.get(row.id, [])
+                if loc.latitude is not None and loc.longitude is not None
+            ]
+            if located:
+                distance, loc = min(located, key=lambda dl: dl[0])
+                nearest = NearestLocation(
+                    name=loc.name,
+                    postcode=loc.postcode,
+                    latitude=loc.latitude or 0.0,
+                    longitude=loc.longitude or 0.0,
+                )
+        out.append(
+            SearchResult(
+                id=row.id,
+                name=row.name,
+                organization_name=hit.organization_name,
+                description=row.description[:300],
+                taxonomy=labels.get(row.id, []),
+                boroughs=doc.get("boroughs", []),
+                languages=doc.get("languages", []),
+                free=row.free,
+                capacity=row.capacity,
+                referral_route=row.referral_route,
+                takes_direct_referrals=row.referral_route == ReferralRoute.FORMAL_REFERRAL,
+                last_verified_at=row.last_verified_at,
+                stale=is_stale(row.last_verified_at, now, stale_after),
+                score=round(hit.score, 6),
+                distance_km=round(distance, 3) if distance is not None else None,
+                nearest_location=nearest,
+            )
+        )
+    return out
+
+
+@router.get("/search", response_model=SearchPage)
+async def search_services(
+    uow: UoWDep,
+    now: Now,
+    stale_after: StaleAfter,
+    q: Annotated[str | None, Query(max_length=200, description="words, typos forgiven")] = None,
+    postcode: Annotated[str | None, Query(max_length=10)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
+    taxonomy: Annotated[
+        list[str] | None, Query(description="term codes or ids; descendants included")
+    ] = None,
+    age: Annotated[int | None, Query(ge=0, le=130)] = None,
+    borough: str | None = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
+    free: bool | None = None,
+    open_at: Annotated[
+        str | None, Query(description="'now', or a date and time (Europe/London if no offset)")
+    ] = None,
+    accepting: bool | None = None,
+    capacity: Capacity | None = None,
+    delivery: DeliveryMode | None = None,
+    accessibility: Annotated[str | None, Query(max_length=50)] = None,
+    referral_route: ReferralRoute | None = None,
+    sort: Annotated[str | None, Query(pattern="^(relevance|distance|name)$")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchPage:
+    near = searching.locate(postcode, lat, lon)
+    if radius_km is not None and near is None:
+        raise searching.query_error("radius_km", "radius_km needs a postcode, or lat and lon")
+    at = searching.when(open_at, now)
+    base = Criteria(
+        age=age,
+        borough=_borough(borough),
+        language=language,
+        free=free,
+        accepting=accepting,
+        capacity=capacity.value if capacity else None,
+        delivery=delivery.value if delivery else None,
+        accessibility=accessibility,
+        referral_route=referral_route.value if referral_route else None,
+        open_at=local_instant(at) if at else None,
+        near=near,
+        radius_km=radius_km,
+        sort=sort or ("relevance" if q else "distance" if near else "name"),
+    )
+    criteria, understood = await searching.complete(uow, base, q=q, taxonomy=taxonomy or [])
+    found = await search(uow.session, criteria, offset=(page - 1) * per_page, limit=per_page)
+    planned = understood.plan
+    return SearchPage(
+        total=found.total,
+        page=page,
+        per_page=per_page,
+        items=await _results(uow, found, near, now=now, stale_after=stale_after),
+        facets=found.facets,
+        query=SearchQuery(
+            words=list(planned.words) if planned else [],
+            needs=[list(c.term_ids) for c in planned.concepts] if planned else [],
+            corrections=dict(planned.corrections) if planned else {},
+            latitude=near.latitude if near else None,
+            longitude=near.longitude if near else None,
+            open_at=at,
+        ),
+    )

@@ -1,0 +1,104 @@
+"""The prescriber's question, turned into a search: words planned against the taxonomy
+(synonyms, typos), taxonomy ids and descendants, a postcode placed, a time localised."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from carethread.db import UnitOfWork
+from carethread.errors import InvalidInput
+from directory.domain.opening import LONDON
+from directory.domain.search import Concept, QueryPlan, concepts, plan, query_tokens
+from directory.domain.taxonomy import with_descendants
+from directory.places import find_postcode
+from directory.resolve import field_error
+from directory.store.search import Criteria, Point, correct_spelling
+from directory.store.taxonomy import Terms, load_terms
+
+
+def query_error(field: str, message: str) -> InvalidInput:
+    error = field_error(field, message) | {"in": "query", "pointer": f"#/{field}"}
+    return InvalidInput(message, errors=[error])
+
+
+def resolve_terms(terms: Terms, values: list[str], field: str) -> list[uuid.UUID]:
+    """The terms named (by code or id) and everything below them; 422 for an unknown one."""
+    roots: list[str] = []
+    for value in values:
+        term = terms.find(value)
+        if term is None:
+            raise query_error(field, f"unknown taxonomy term {value!r}")
+        roots.append(str(term.id))
+    return [uuid.UUID(t) for t in sorted(with_descendants(roots, terms.parent_of))]
+
+
+def locate(
+    postcode: str | None, lat: float | None, lon: float | None, field: str = "postcode"
+) -> Point | None:
+    if postcode:
+        place = find_postcode(postcode)
+        if place is None:
+            raise query_error(
+                field,
+                f"unknown postcode {postcode!r}: it is not a live postcode of the "
+                "directory's area; check it, or search by lat and lon",
+            )
+        return Point(place.latitude, place.longitude)
+    if (lat is None) != (lon is None):
+        raise query_error("lat" if lat is None else "lon", "lat and lon go together")
+    return Point(lat, lon) if lat is not None and lon is not None else None
+
+
+@dataclass(frozen=True)
+class Understood:
+    plan: QueryPlan | None
+    concept_term_ids: list[list[uuid.UUID]]
+
+
+async def understand(uow: UnitOfWork, terms: Terms, q: str | None) -> Understood:
+    """Plan the words: vocabulary phrases become concepts, misspelt words are corrected."""
+    words = query_tokens(q or "")
+    if not words:
+        return Understood(None, [])
+    known: list[Concept] = concepts((str(t.id), t.name, t.synonyms) for t in terms.by_id.values())
+    vocabulary = {w for c in known for w in c.words}
+    corrections = await correct_spelling(uow.session, words, vocabulary)
+    planned = plan([corrections.get(w, w) for w in words], known)
+    planned = QueryPlan(planned.words, planned.concepts, corrections)
+    ids = [
+        [uuid.UUID(t) for t in sorted(with_descendants(c.term_ids, terms.parent_of))]
+        for c in planned.concepts
+    ]
+    return Understood(planned, ids)
+
+
+def when(open_at: str | None, now: datetime) -> datetime | None:
+    """``now``, an ISO time with an offset, or a local (Europe/London) time without one."""
+    if open_at is None:
+        return None
+    if open_at.strip().lower() == "now":
+        return now
+    try:
+        at = datetime.fromisoformat(open_at)
+    except ValueError as e:
+        raise query_error("open_at", "open_at is 'now' or an ISO 8601 date and time") from e
+    return at if at.tzinfo is not None else at.replace(tzinfo=LONDON)
+
+
+async def complete(
+    uow: UnitOfWork, base: Criteria, *, q: str | None, taxonomy: list[str]
+) -> tuple[Criteria, Understood]:
+    """``base`` (the plain filters) with the words planned and the taxonomy resolved."""
+    terms = await load_terms(uow.session)
+    understood = await understand(uow, terms, q)
+    return (
+        replace(
+            base,
+            plan=understood.plan,
+            concept_term_ids=understood.concept_term_ids,
+            term_ids=resolve_terms(terms, taxonomy, "taxonomy") if taxonomy else (),
+        ),
+        understood,
+    )

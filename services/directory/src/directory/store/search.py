@@ -1,0 +1,416 @@
+"""The search query: filters, full text (FTS5 on SQLite, tsvector on PostgreSQL), true
+(haversine) distance, facet counts and a page, as a handful of SQL statements."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory.domain.geo import EARTH_RADIUS_KM
+from directory.domain.opening import LocalInstant
+from directory.domain.search import QueryPlan, best_correction
+from directory.store.tables import (
+    LocationRow,
+    OpeningHoursRow,
+    OrganizationRow,
+    SearchWordRow,
+    ServiceAtLocationRow,
+    ServiceFacetRow,
+    ServiceRow,
+    ServiceTaxonomyRow,
+    TaxonomyTermRow,
+)
+
+S = ServiceRow.__table__
+F = ServiceFacetRow.__table__
+ORG = OrganizationRow.__table__
+# PostgreSQL text search configuration: English stemming and stop words.
+ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
+FTS = table("service_fts", column("service_id"), column("rank"))
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """A search, with every name already resolved (terms to ids, postcode to a point)."""
+
+    plan: QueryPlan | None = None
+    term_ids: Sequence[uuid.UUID] = ()  # any of these (descendants included by the caller)
+    age: int | None = None
+    minimum_age: float | None = None  # ORUK: services whose minimum age is at least this
+    maximum_age: float | None = None  # ORUK: services whose maximum age is at most this
+    borough: str | None = None
+    language: str | None = None
+    delivery: str | None = None
+    accessibility: str | None = None
+    free: bool | None = None
+    accepting: bool | None = None
+    capacity: str | None = None
+    referral_route: str | None = None
+    open_at: LocalInstant | None = None
+    open_on: int | None = None  # a weekday, with ``open_from``/``open_until`` (ORUK)
+    open_from: int | None = None
+    open_until: int | None = None
+    near: Point | None = None
+    radius_km: float | None = None
+    sort: str = "relevance"  # relevance | distance | name
+    concept_term_ids: Sequence[Sequence[uuid.UUID]] = ()  # per plan concept, with descendants
+
+
+@dataclass(frozen=True)
+class Hit:
+    service_id: uuid.UUID
+    name: str
+    organization_name: str
+    score: float
+    distance_km: float | None
+
+
+@dataclass
+class Found:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def haversine_sql(lat: Any, lon: Any, point: Point) -> ColumnElement[float]:
+    """Great-circle distance in km from ``point``, in SQL both databases evaluate."""
+    lat0, lon0 = bindparam("lat0", point.latitude, Float), bindparam("lon0", point.longitude, Float)
+    half_dlat = func.sin(func.radians(lat - lat0) / 2)
+    half_dlon = func.sin(func.radians(lon - lon0) / 2)
+    a = (
+        half_dlat * half_dlat
+        + func.cos(func.radians(lat0)) * func.cos(func.radians(lat)) * half_dlon * half_dlon
+    )
+    return literal(2 * EARTH_RADIUS_KM, Float) * func.asin(func.sqrt(a))
+
+
+def _distances(c: Criteria) -> FromClause:
+    """Each service's nearest location to the point (within the radius, if one is given)."""
+    assert c.near is not None
+    L = LocationRow.__table__
+    SAL = ServiceAtLocationRow.__table__
+    distance = haversine_sql(L.c.latitude, L.c.longitude, c.near)
+    query = (
+        select(SAL.c.service_id, func.min(distance).label("distance_km"))
+        .join(L, L.c.id == SAL.c.location_id)
+        .where(L.c.latitude.is_not(None), L.c.longitude.is_not(None))
+        .group_by(SAL.c.service_id)
+    )
+    if c.radius_km is not None:
+        # A box around the circle first, so an index on latitude/longitude can narrow it.
+        dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
+        dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
+        query = query.where(
+            L.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
+            L.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
+            distance <= c.radius_km,
+        )
+    return query.subquery("nearest")
+
+
+def _fts_terms(words: Sequence[str]) -> list[str]:
+    return [f'"{w}"*' if len(w) > 2 else f'"{w}"' for w in words]
+
+
+def _phrase_sqlite(phrase: Sequence[str]) -> str:
+    return '"' + " ".join(phrase) + '"'
+
+
+def _phrase_postgres(phrase: Sequence[str]) -> str:
+    return " <-> ".join(phrase)
+
+
+def _sqlite_match(expression: str) -> ColumnElement[bool]:
+    matching = select(FTS.c.service_id).where(
+        literal_column("service_fts").op("MATCH")(literal(expression))
+    )
+    return S.c.id.in_(matching)
+
+
+def _postgres_match(expression: str) -> ColumnElement[bool]:
+    return literal_column("service.search_vector").op("@@")(
+        func.to_tsquery(ENGLISH, literal(expression))
+    )
+
+
+def _tagged(term_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    ST = ServiceTaxonomyRow.__table__
+    return S.c.id.in_(select(ST.c.service_id).where(ST.c.term_id.in_(list(term_ids))))
+
+
+def _any_words(plan: QueryPlan, postgres: bool) -> str:
+    """Every word and phrase of the query, OR-ed: what the relevance score counts."""
+    if postgres:
+        parts = [f"{w}:*" for w in plan.words]
+        parts += [_phrase_postgres(p) for c in plan.concepts for p in c.phrases]
+        return " | ".join(f"({p})" for p in parts)
+    parts = _fts_terms(plan.words)
+    parts += [_phrase_sqlite(p) for c in plan.concepts for p in c.phrases]
+    return " OR ".join(parts)
+
+
+def _text_conditions(c: Criteria, postgres: bool) -> list[ColumnElement[bool]]:
+    assert c.plan is not None
+    match = _postgres_match if postgres else _sqlite_match
+    out: list[ColumnElement[bool]] = []
+    if c.plan.words:
+        if postgres:
+            out.append(match(" & ".join(f"{w}:*" for w in c.plan.words)))
+        else:
+            out.append(match(" AND ".join(_fts_terms(c.plan.words))))
+    for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
+        phrase = _phrase_postgres if postgres else _phrase_sqlite
+        joined = (" | " if postgres else " OR ").join(phrase(p) for p in concept.phrases)
+        out.append(or_(_tagged(term_ids), match(joined)))
+    return out
+
+
+def _facet(facet: str, value: str) -> ColumnElement[bool]:
+    return S.c.id.in_(select(F.c.service_id).where(F.c.facet == facet, F.c.value == value))
+
+
+def _who_filters(c: Criteria) -> list[ColumnElement[bool]]:
+    """Who the service is for: age, borough."""
+    out: list[ColumnElement[bool]] = []
+    if c.age is not None:
+        out.append(or_(S.c.minimum_age.is_(None), S.c.minimum_age <= c.age))
+        out.append(or_(S.c.maximum_age.is_(None), S.c.maximum_age >= c.age))
+    if c.minimum_age is not None:
+        out.append(S.c.minimum_age >= c.minimum_age)
+    if c.maximum_age is not None:
+        out.append(S.c.maximum_age <= c.maximum_age)
+    if c.borough is not None:
+        # A service with no borough listed serves anyone.
+        any_borough = exists().where(F.c.service_id == S.c.id, F.c.facet == "borough")
+        out.append(or_(_facet("borough", c.borough), ~any_borough))
+    return out
+
+
+def _how_filters(c: Criteria) -> list[ColumnElement[bool]]:
+    """How it is delivered and taken up: language, mode, access, cost, capacity, route."""
+    out = [
+        _facet(facet, value)
+        for facet, value in (
+            ("language", c.language),
+            ("delivery", c.delivery),
+            ("accessibility", c.accessibility),
+        )
+        if value is not None
+    ]
+    if c.free is not None:
+        out.append(S.c.free == c.free)
+    if c.accepting is not None:
+        out.append((S.c.capacity == "accepting") if c.accepting else (S.c.capacity != "accepting"))
+    if c.capacity is not None:
+        out.append(S.c.capacity == c.capacity)
+    if c.referral_route is not None:
+        out.append(S.c.referral_route == c.referral_route)
+    return out
+
+
+def _when_filters(c: Criteria) -> list[ColumnElement[bool]]:
+    """When it is open: at an instant, or (ORUK) on a day between times."""
+    hours = OpeningHoursRow.__table__
+    out: list[ColumnElement[bool]] = []
+    if c.open_at is not None:
+        out.append(
+            S.c.id.in_(
+                select(hours.c.service_id).where(
+                    hours.c.weekday == c.open_at.weekday,
+                    hours.c.opens <= c.open_at.minute,
+                    hours.c.closes > c.open_at.minute,
+                )
+            )
+        )
+    window: list[ColumnElement[bool]] = []
+    if c.open_on is not None:
+        window.append(hours.c.weekday == c.open_on)
+    if c.open_from is not None:
+        window.append(hours.c.opens >= c.open_from)
+    if c.open_until is not None:
+        window.append(hours.c.closes <= c.open_until)
+    if window:
+        out.append(S.c.id.in_(select(hours.c.service_id).where(*window)))
+    return out
+
+
+def _filters(c: Criteria) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [S.c.status == "active"]
+    if c.term_ids:
+        out.append(_tagged(c.term_ids))
+    return out + _who_filters(c) + _how_filters(c) + _when_filters(c)
+
+
+async def search(
+    session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool = True
+) -> Found:
+    postgres = _is_postgres(session)
+    base: FromClause = S.join(ORG, ORG.c.id == S.c.organization_id)
+    conditions = _filters(c)
+    score: ColumnElement[float] = literal(0.0, Float)
+    if c.plan is not None and not c.plan.is_empty:
+        conditions += _text_conditions(c, postgres)
+        any_words = _any_words(c.plan, postgres)
+        if postgres:
+            score = func.ts_rank_cd(
+                literal_column("service.search_vector"),
+                func.to_tsquery(ENGLISH, literal(any_words)),
+            )
+        else:
+            # bm25 is lower for better matches; weights: name, keywords, description.
+            ranked = (
+                select(
+                    FTS.c.service_id,
+                    (-func.bm25(literal_column("service_fts"), 0.0, 10.0, 4.0, 1.0)).label("s"),
+                )
+                .where(literal_column("service_fts").op("MATCH")(literal(any_words)))
+                .subquery("ranked")
+            )
+            base = base.outerjoin(ranked, ranked.c.service_id == S.c.id)
+            score = func.coalesce(ranked.c.s, 0.0)
+    distance: ColumnElement[Any] = literal(None, Float)
+    if c.near is not None:
+        nearest = _distances(c)
+        if c.radius_km is not None:
+            base = base.join(nearest, nearest.c.service_id == S.c.id)
+        else:
+            base = base.outerjoin(nearest, nearest.c.service_id == S.c.id)
+        distance = nearest.c.distance_km
+    where = and_(*conditions)
+    total = await session.scalar(select(func.count()).select_from(base).where(where)) or 0
+    order: list[Any]
+    by_distance = [distance.asc().nulls_last()] if c.near is not None else []
+    if c.sort == "distance" and c.near is not None:
+        order = [*by_distance, score.desc(), S.c.name]
+    elif c.sort == "name":
+        order = [S.c.name, *by_distance]
+    else:
+        order = [score.desc(), *by_distance, S.c.name]
+    page: Select[Any] = (
+        select(S.c.id, S.c.name, ORG.c.name.label("org"), score.label("score"), distance.label("d"))
+        .select_from(base)
+        .where(where)
+        .order_by(*order, S.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    hits = [
+        Hit(row.id, row.name, row.org, float(row.score or 0), row.d)
+        for row in (await session.execute(page)).all()
+    ]
+    found = Found(total, hits)
+    if facets and total:
+        found.facets = await _facet_counts(session, select(S.c.id).select_from(base).where(where))
+    return found
+
+
+async def _facet_counts(session: AsyncSession, ids: Select[Any]) -> dict[str, dict[str, int]]:
+    matching = ids
+    out: dict[str, dict[str, int]] = {
+        "taxonomy": {},
+        "borough": {},
+        "language": {},
+        "delivery": {},
+        "accessibility": {},
+        "capacity": {},
+        "referral_route": {},
+        "free": {},
+    }
+    rows = await session.execute(
+        select(F.c.facet, F.c.value, func.count())
+        .where(F.c.service_id.in_(matching))
+        .group_by(F.c.facet, F.c.value)
+    )
+    for facet, value, n in rows.all():
+        out.setdefault(facet, {})[value] = n
+    ST = ServiceTaxonomyRow.__table__
+    T = TaxonomyTermRow.__table__
+    rows = await session.execute(
+        select(T.c.code, T.c.id, func.count())
+        .select_from(ST.join(T, T.c.id == ST.c.term_id))
+        .where(ST.c.service_id.in_(matching))
+        .group_by(T.c.code, T.c.id)
+    )
+    out["taxonomy"] = {code or str(term_id): n for code, term_id, n in rows.all()}
+    rows = await session.execute(
+        select(S.c.capacity, S.c.referral_route, S.c.free, func.count())
+        .where(S.c.id.in_(matching))
+        .group_by(S.c.capacity, S.c.referral_route, S.c.free)
+    )
+    for capacity, route, free, n in rows.all():
+        for facet, value in (
+            ("capacity", capacity),
+            ("referral_route", route),
+            ("free", "true" if free else "false"),
+        ):
+            out[facet][value] = out[facet].get(value, 0) + n
+    return out
+
+
+async def correct_spelling(
+    session: AsyncSession, words: Sequence[str], extra_known: set[str]
+) -> dict[str, str]:
+    """``{misspelt: corrected}`` for query words the directory has never seen."""
+    if not words:
+        return {}
+    W = SearchWordRow.__table__
+    known = (
+        set((await session.scalars(select(W.c.word).where(W.c.word.in_(list(set(words)))))).all())
+        | extra_known
+    )
+    corrections: dict[str, str] = {}
+    postgres = _is_postgres(session)
+    for word in dict.fromkeys(words):
+        if word in known or word.isdigit():
+            continue
+        if postgres:
+            # pg_trgm: words sharing enough trigrams, found through the trigram index.
+            near = select(W.c.word).where(W.c.word.op("%")(word)).limit(50)
+        else:
+            n = len(word)
+            near = (
+                select(W.c.word)
+                .where(
+                    W.c.word >= word[0],
+                    W.c.word < chr(ord(word[0]) + 1),
+                    func.length(W.c.word).between(n - 2, n + 2),
+                )
+                .limit(2000)
+            )
+        candidates = set((await session.scalars(near)).all())
+        candidates |= {k for k in extra_known if abs(len(k) - len(word)) <= 2}
+        best = best_correction(word, candidates)
+        if best is not None:
+            corrections[word] = best
+    return corrections

@@ -1,0 +1,260 @@
+"""The prescriber's question: near a postcode, for an age, in a language, free, open now,
+accepting; words with typos and synonyms; taxonomy with its descendants. Public."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from carethread.settings import AuthSettings
+from directory.domain.geo import haversine_km
+from directory.places import find_postcode
+from tests.directory.support import curator, listing
+
+SEARCH = "/api/v1/services/search"
+
+
+def at(postcode: str, name: str) -> list[dict[str, Any]]:
+    return [{"name": name, "postcode": postcode}]
+
+
+LISTINGS = [
+    listing(),  # Archway Befriending: N19 3NU, 60+, en/tr, Mon+Wed 10-16, accepting
+    listing(
+        "Islington Counselling Service",
+        description="Short-term counselling for adults with anxiety or low mood.",
+        taxonomy=["counselling"],
+        minimum_age=18,
+        languages=["en"],
+        locations=at("N7 9DP", "Holloway Centre"),
+        schedules=[{"byday": ["TU", "WE", "TH", "FR"], "opens_at": "09:00", "closes_at": "17:00"}],
+        capacity="full",
+    ),
+    listing(
+        "Camden Food Bank",
+        description="Emergency food parcels with a voucher.",
+        taxonomy=["food-bank"],
+        minimum_age=None,
+        boroughs=["Camden"],
+        languages=["en"],
+        locations=at("NW1 2DB", "Somers Town Hall"),
+        schedules=[{"byday": ["SA"], "opens_at": "10:00", "closes_at": "13:00"}],
+        referral_route="self_referral",
+    ),
+    listing(
+        "Tottenham Money Matters",
+        description="Help with rent arrears, council tax and universal credit claims.",
+        organization={"name": "Tottenham Advice (synthetic)"},
+        taxonomy=["debt-advice"],
+        minimum_age=18,
+        boroughs=["Haringey"],
+        languages=["en", "so"],
+        locations=at("N17 6SB", "High Road Library"),
+        schedules=[],
+        free=False,
+        fees="£5 for a full casework session",
+    ),
+    listing(
+        "Enfield Walking Group",
+        description="Gentle guided walks in the parks every Thursday.",
+        taxonomy=["physical-activity"],
+        minimum_age=None,
+        boroughs=["Enfield"],
+        languages=["en"],
+        locations=at("EN2 6LN", "Town Park gates"),
+        schedules=[{"byday": ["TH"], "opens_at": "10:00", "closes_at": "12:00"}],
+    ),
+]
+
+
+@pytest.fixture
+async def listed(directory_client: httpx.AsyncClient, auth: AuthSettings) -> dict[str, str]:
+    ids = {}
+    for body in LISTINGS:
+        r = await directory_client.post("/api/v1/services", json=body, headers=curator(auth))
+        assert r.status_code == 201, r.text
+        ids[body["name"]] = r.json()["service"]["id"]
+    return ids
+
+
+async def names(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    r = await client.get(SEARCH, params=params)
+    assert r.status_code == 200, r.text
+    return [item["name"] for item in r.json()["items"]]
+
+
+async def test_proximity_orders_by_true_distance_and_reports_it(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    r = await directory_client.get(SEARCH, params={"postcode": "n19 3nu"})  # no token
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    origin = find_postcode("N19 3NU")
+    assert origin is not None
+    expected = []
+    for body in LISTINGS:
+        place = find_postcode(body["locations"][0]["postcode"])
+        assert place is not None
+        km = haversine_km(origin.latitude, origin.longitude, place.latitude, place.longitude)
+        expected.append((km, body["name"]))
+    expected.sort()
+    assert [i["name"] for i in items] == [n for _, n in expected]
+    for item, (km, _) in zip(items, expected, strict=True):
+        assert item["distance_km"] == pytest.approx(km, abs=0.001)
+    assert items[0]["distance_km"] == 0
+    assert items[0]["nearest_location"]["postcode"] == "N19 3NU"
+
+    within = await names(directory_client, postcode="N19 3NU", radius_km=3)
+    assert within == [n for km, n in expected if km <= 3]
+    assert len(within) == 2
+
+
+async def test_lat_lon_works_like_a_postcode(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    # Beside Camden's food bank: it comes first.
+    found = await names(directory_client, lat=51.5300, lon=-0.1270)
+    assert found[0] == "Camden Food Bank"
+
+
+async def test_a_misspelt_word_is_corrected(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    r = await directory_client.get(SEARCH, params={"q": "councelling"})
+    body = r.json()
+    assert [i["name"] for i in body["items"]] == ["Islington Counselling Service"]
+    assert body["query"]["corrections"] == {"councelling": "counselling"}
+
+
+async def test_synonyms_of_a_need_find_services_tagged_below_it(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    # "loneliness" is a synonym of isolation; befriending sits below isolation.
+    assert await names(directory_client, q="loneliness") == ["Archway Befriending"]
+    # "money" names the debt and benefits need; the listing is tagged debt advice.
+    assert await names(directory_client, q="money") == ["Tottenham Money Matters"]
+    # Plain words still have to match: nothing is about loneliness in Camden.
+    assert await names(directory_client, q="loneliness camden") == []
+
+
+async def test_words_rank_the_name_above_the_description(
+    directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
+) -> None:
+    extra = listing(
+        "Holloway Lunch Club",
+        description="A hot lunch, then a walk for anyone who likes walking groups.",
+        taxonomy=["community-meals"],
+        locations=at("N7 9DP", "Holloway Centre"),
+    )
+    r = await directory_client.post("/api/v1/services", json=extra, headers=curator(auth))
+    assert r.status_code == 201
+    found = await names(directory_client, q="walking group")
+    assert found[:2] == ["Enfield Walking Group", "Holloway Lunch Club"]
+
+
+async def test_a_taxonomy_filter_includes_the_terms_below_it(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    assert await names(directory_client, taxonomy="mental-wellbeing") == [
+        "Enfield Walking Group",
+        "Islington Counselling Service",
+    ]
+    assert await names(directory_client, taxonomy="counselling") == [
+        "Islington Counselling Service"
+    ]
+    assert await names(directory_client, taxonomy=["food", "isolation"]) == [
+        "Archway Befriending",
+        "Camden Food Bank",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("open_at", "expected"),
+    [
+        # Monday 6 July 2026 is British Summer Time (UTC+1).
+        ("2026-07-06T09:30:00Z", ["Archway Befriending"]),  # 10:30 in London: open
+        ("2026-07-06T08:30:00Z", []),  # 09:30 in London: not yet
+        ("2026-07-06T15:30:00Z", []),  # 16:30 in London: closed at 16:00
+        ("2026-07-06T15:30:00", ["Archway Befriending"]),  # no offset: London time
+        # Monday 7 December 2026 is GMT: London time is UTC.
+        ("2026-12-07T15:30:00Z", ["Archway Befriending"]),
+        ("2026-07-09T10:15:00+01:00", ["Enfield Walking Group", "Islington Counselling Service"]),
+    ],
+)
+async def test_open_at_respects_schedules_in_london_time(
+    directory_client: httpx.AsyncClient, listed: dict[str, str], open_at: str, expected: list[str]
+) -> None:
+    assert await names(directory_client, open_at=open_at) == expected
+
+
+async def test_filters_for_the_person_in_front_of_you(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    assert "Archway Befriending" not in await names(directory_client, age=30)
+    assert "Archway Befriending" in await names(directory_client, age=75)
+    assert await names(directory_client, language="tr") == ["Archway Befriending"]
+    assert await names(directory_client, free="false") == ["Tottenham Money Matters"]
+    assert "Islington Counselling Service" not in await names(directory_client, accepting="true")
+    assert await names(directory_client, borough="camden") == ["Camden Food Bank"]
+    assert await names(directory_client, delivery="phone", language="so") == [
+        "Tottenham Money Matters"
+    ]
+    assert await names(directory_client, accessibility="step_free") == ["Archway Befriending"]
+    assert await names(directory_client, accessibility="step_free", q="walks") == []
+
+
+async def test_facets_count_the_matching_services(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    r = await directory_client.get(SEARCH, params={"taxonomy": "mental-wellbeing"})
+    facets = r.json()["facets"]
+    assert facets["taxonomy"] == {"counselling": 1, "physical-activity": 1}
+    assert facets["capacity"] == {"full": 1, "accepting": 1}
+    assert facets["borough"] == {"Islington": 1, "Enfield": 1}
+    assert facets["free"] == {"true": 2}
+    assert facets["language"] == {"en": 2}
+
+
+async def test_pages(directory_client: httpx.AsyncClient, listed: dict[str, str]) -> None:
+    r = await directory_client.get(SEARCH, params={"per_page": 2, "page": 3})
+    body = r.json()
+    assert body["total"] == 5
+    assert [i["name"] for i in body["items"]] == ["Tottenham Money Matters"]  # by name
+
+
+async def test_withdrawn_services_drop_out(
+    directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
+) -> None:
+    service_id = listed["Camden Food Bank"]
+    r = await directory_client.post(
+        f"/api/v1/services/{service_id}/withdraw", json={"reason": "Closed"}, headers=curator(auth)
+    )
+    assert r.status_code == 200
+    assert "Camden Food Bank" not in await names(directory_client)
+    assert await names(directory_client, q="food parcels") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"postcode": "ZZ9 9ZZ"}, "postcode", "unknown postcode"),
+        ({"taxonomy": "astrology"}, "taxonomy", "unknown taxonomy term"),
+        ({"taxonomy": "7d1f6c1e-0000-4000-8000-000000000000"}, "taxonomy", "unknown"),
+        ({"radius_km": 2}, "radius_km", "needs a postcode"),
+        ({"lat": 51.5}, "lon", "go together"),
+        ({"borough": "Atlantis"}, "borough", "unknown borough"),
+        ({"open_at": "teatime"}, "open_at", "ISO 8601"),
+        ({"per_page": 500}, "per_page", ""),
+    ],
+)
+async def test_bad_questions_are_422_problems_that_say_why(
+    directory_client: httpx.AsyncClient, params: dict[str, Any], field: str, words: str
+) -> None:
+    r = await directory_client.get(SEARCH, params=params)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    (error,) = r.json()["errors"]
+    assert error["field"] == field
+    assert words in error["message"] or words in r.json()["detail"]
