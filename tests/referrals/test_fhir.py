@@ -22,12 +22,14 @@ from sqlalchemy import select
 
 from carethread.db import create_engine, session_factory
 from carethread.db.tables import AuditRow, OutboxRow
+from carethread.messaging import InMemoryBroker
 from carethread.nhs import person_id_for_nhs_number, synthetic_nhs_numbers
 from carethread.reference import load_geography
 from carethread.settings import AuthSettings
 from carethread.testing.apps import bearer
 from referrals.settings import ReferralsSettings
 from referrals.store.tables import ReferralRow
+from tests.referrals.directory import SOCIAL_PRESCRIBING, list_service
 from tests.referrals.test_intake_api import counts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uk-core"
@@ -42,6 +44,7 @@ SOCIAL_NEEDS = "https://carethread.example/fhir/CodeSystem/social-needs"
 EPR_ID = "https://epr.example.nhs.uk/Id/referral"
 FHIR_JSON = "application/fhir+json"
 MDT = {"kind": "neighbourhood_mdt", "id": "U02795", "name": "North 2 Islington"}
+SOCIAL_PRESCRIBING_SERVICE = {"kind": "service", "id": str(SOCIAL_PRESCRIBING)}
 
 
 def example(name: str) -> dict[str, Any]:
@@ -595,7 +598,7 @@ async def test_the_task_follows_triage_and_tells_the_referrer_what_happened(
             "completed",
         ),
         (
-            [("triage", {"decision": "route", "destination": {"kind": "service", "id": "svc-1"}})],
+            [("triage", {"decision": "route", "destination": SOCIAL_PRESCRIBING_SERVICE})],
             "accepted",
             "active",
         ),
@@ -604,10 +607,13 @@ async def test_the_task_follows_triage_and_tells_the_referrer_what_happened(
 async def test_every_ending_has_its_task_and_request_status(
     referrals_client: httpx.AsyncClient,
     auth: AuthSettings,
+    memory_broker: InMemoryBroker,
+    referrals_settings: ReferralsSettings,
     moves: list[tuple[str, dict[str, Any]]],
     task_status: str,
     request_status: str,
 ) -> None:
+    await list_service(memory_broker, referrals_settings)
     ref = (await post_request(referrals_client, auth, social_request())).json()["id"]
     for path, body in moves:
         await triage(referrals_client, auth, ref, path, body)

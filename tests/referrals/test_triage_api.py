@@ -22,11 +22,12 @@ from referrals.api.referrals import clock
 from referrals.app import create_app
 from referrals.settings import ReferralsSettings
 from referrals.store.tables import ReferralRow
+from tests.referrals.directory import SOCIAL_PRESCRIBING, list_service
 from tests.referrals.test_intake_api import referral
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MDT = {"kind": "neighbourhood_mdt", "id": "U02795", "name": "North 2 Islington"}
-SERVICE = {"kind": "service", "id": "svc-123", "name": "Islington social prescribing"}
+SERVICE = {"kind": "service", "id": str(SOCIAL_PRESCRIBING), "name": "Islington social prescribing"}
 
 
 @dataclass
@@ -80,6 +81,7 @@ async def door(
     fake = Clock()
     app.dependency_overrides[clock] = lambda: fake.now
     async with running(app) as client:
+        await list_service(memory_broker, referrals_settings)
         yield FrontDoor(client, auth, fake)
 
 

@@ -13,6 +13,7 @@ from carethread.service import ServiceDefinition, create_service_app
 from referrals.api.referrals import router as referrals_router
 from referrals.demo import load_demo_data
 from referrals.fhir.router import router as fhir_router
+from referrals.handlers import router as event_router
 from referrals.settings import ReferralsSettings
 from referrals.sla_watch import watch_sla
 
@@ -23,6 +24,7 @@ DEFINITION = ServiceDefinition(
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
     routers=[referrals_router, fhir_router],
     publishes=[topics.REFERRALS, topics.AUDIT],
+    consumes=event_router,
     demo_data=load_demo_data,
     background=[watch_sla],
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -13,13 +15,15 @@ from carethread.observability.logging import get_logger
 from carethread.reference import load_geography
 from carethread.service import ServiceRuntime
 from referrals import use_cases
-from referrals.api.schemas import PersonIn, ReferralCreate, ReferrerIn
+from referrals.api.schemas import ContactIn, PersonIn, ReferralCreate, ReferrerIn
+from referrals.domain.directory import Listing, why_not_routable
 from referrals.domain.lifecycle import Action
+from referrals.domain.person import ETHNIC_CATEGORIES, Sex
 from referrals.domain.referral import SOCIAL_NEEDS, Destination, DestinationKind, Source, Urgency
 from referrals.domain.sla import SlaTargets
 from referrals.domain.triage import Move
 from referrals.settings import ReferralsSettings
-from referrals.store.tables import ReferralRow
+from referrals.store.tables import DirectoryServiceRow, ReferralRow
 from referrals.triage_use_cases import move_referral
 
 log = get_logger(__name__)
@@ -80,11 +84,40 @@ JOURNEYS: list[list[tuple[Action, str | None]]] = [
 ]
 
 
-def _destination(kind: str, neighbourhood: str | None) -> Destination | None:
+# The directory loads its own demo listings at the same time; routes go to those of its
+# services that take referrals, once the front door has heard of them.
+DIRECTORY_WAIT_SECONDS = 45
+MIN_DIRECTORY_SERVICES = 20
+# Languages spoken across NCL besides English (BCP 47), for people who prefer another.
+LANGUAGES = ["tr", "so", "bn", "pl", "ar", "el", "pt", "es", "ti", "ku", "bfi"]
+
+
+async def _routable_services(runtime: ServiceRuntime) -> list[Destination]:
+    deadline = time.monotonic() + DIRECTORY_WAIT_SECONDS
+    while True:
+        async with runtime.uow() as uow:
+            rows = (
+                await uow.session.scalars(
+                    select(DirectoryServiceRow).order_by(DirectoryServiceRow.name).limit(2000)
+                )
+            ).all()
+        found = [
+            Destination(DestinationKind.SERVICE, str(r.service_id), r.name)
+            for r in rows
+            if why_not_routable(Listing(r.name, r.status, r.capacity, r.referral_route)) is None
+        ]
+        if len(found) >= MIN_DIRECTORY_SERVICES or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(1)
+
+
+def _destination(
+    kind: str, neighbourhood: str | None, services: list[Destination], rng: random.Random
+) -> Destination | None:
     if kind == "mdt" and neighbourhood:
         return Destination(DestinationKind.NEIGHBOURHOOD_MDT, neighbourhood)
-    if kind == "service":
-        return Destination(DestinationKind.SERVICE, "demo-social-prescribing", "Social prescribing")
+    if kind == "service" and services:
+        return rng.choice(services)
     return None
 
 
@@ -101,10 +134,13 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
     triager = Principal(sub="demo-triager", org="93C", roles=frozenset({"triager"}))
     settings = runtime.settings
     targets = settings.sla_targets if isinstance(settings, ReferralsSettings) else SlaTargets()
+    services = await _routable_services(runtime)
+    log.info("directory services to route demo referrals to", count=len(services))
     now = datetime.now(UTC)
     for i in range(DEMO_REFERRALS):
         unregistered = i % 9 == 0  # inclusion health: no GP, no NHS number
         practice = None if unregistered else rng.choice(practices)
+        language = rng.choice(LANGUAGES) if rng.random() < 0.2 else None
         request = ReferralCreate(
             person=PersonIn(
                 nhs_number=None if unregistered else next(nhs_numbers),
@@ -113,7 +149,13 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
                 birth_date=date(1930, 1, 1) + timedelta(days=rng.randrange(0, 32000)),
                 postcode=practice.postcode if practice else rng.choice(postcodes),
                 gp_practice_code=practice.code if practice else None,
+                sex=rng.choice([Sex.FEMALE, Sex.MALE, Sex.FEMALE, Sex.MALE, Sex.UNKNOWN]),
+                ethnicity_code=rng.choice(sorted(ETHNIC_CATEGORIES)),
+                preferred_language=language,
+                interpreter_needed=language is not None and rng.random() < 0.6,
+                contact=ContactIn(phone=f"07700 900{rng.randrange(1000):03d}"),
             ),
+            consent_to_share=rng.random() < 0.9,
             referrer=ReferrerIn(
                 name="Demo Referrer", role="GP", org=practice.code if practice else "93C"
             ),
@@ -129,11 +171,19 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
                 uow, request, referrer, geography, now=at, targets=targets
             )
             referral = received.referral
-            for step, (planned, detail) in enumerate(JOURNEYS[i % len(JOURNEYS)], start=1):
-                action, destination = planned, _destination(detail or "", referral.neighbourhood)
-                if action in (Action.ACCEPT, Action.ROUTE) and destination is None:
+            for step, (planned, planned_detail) in enumerate(JOURNEYS[i % len(JOURNEYS)], 1):
+                action, detail = planned, planned_detail
+                destination = _destination(detail or "", referral.neighbourhood, services, rng)
+                if action is Action.ACCEPT and destination is None:
                     # No neighbourhood (no GP, postcode outside NCL): social prescribing.
-                    action, destination = Action.ROUTE, _destination("service", None)
+                    action = Action.ROUTE
+                    destination = _destination("service", None, services, rng)
+                if action is Action.ROUTE and destination is None:
+                    # The directory is not running: signpost to social prescribing instead.
+                    action, detail = (
+                        Action.SIGNPOST,
+                        "Signposted to the borough's social prescribers",
+                    )
                 move = Move(
                     action=action,
                     actor=triager.sub,

@@ -5,6 +5,7 @@ Each adds its rows and events to the unit of work and flushes; the entrypoint co
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,15 +16,23 @@ from carethread.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from carethread.events import CloudEvent, topics
 from carethread.messaging import add_to_outbox
 from referrals import events
+from referrals.domain.directory import Listing, why_not_routable
 from referrals.domain.lifecycle import DECISIONS, Action, IllegalTransition
-from referrals.domain.referral import Referral, ReferralRejected
+from referrals.domain.referral import DestinationKind, Referral, ReferralRejected
 from referrals.domain.triage import Move, apply
 from referrals.store import referrals as store
-from referrals.store.tables import ReferralRow, TransitionRow
+from referrals.store.tables import DirectoryServiceRow, ReferralRow, TransitionRow
 from referrals.use_cases import SERVICE, invalid, read_referral
 
 FRONT_DOOR = frozenset({"triager", "admin"})
 DELIVERY = frozenset({"practitioner", "triager", "admin"})
+
+
+class NotRoutable(Conflict):
+    """The chosen directory service cannot take the referral now (withdrawn, full, or
+    signpost only): a 409 the triager can act on."""
+
+    title, slug = "Service cannot take referrals", "not-routable"
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ async def move_referral(
         )
     before = store.from_row(row)
     try:
+        move = await _with_directory_service(uow, move)
         after = apply(before, move)
     except IllegalTransition as e:
         raise Conflict(str(e), current_status=e.current.value) from e
@@ -87,6 +97,27 @@ async def move_referral(
     await add_to_outbox(uow, event, topic=topics.REFERRALS, key=str(after.person.person_id))
     await uow.session.flush()
     return Moved(after, event)
+
+
+async def _with_directory_service(uow: UnitOfWork, move: Move) -> Move:
+    """A route to a directory service, checked against the front door's copy of the
+    directory and named as the directory names it now."""
+    d = move.destination
+    if move.action is not Action.ROUTE or d is None or d.kind is not DestinationKind.SERVICE:
+        return move
+    try:
+        service_id = uuid.UUID(d.id)
+    except ValueError:
+        raise ReferralRejected("destination.id", "a directory service id is a UUID") from None
+    row = await uow.session.get(DirectoryServiceRow, service_id)
+    if row is None:
+        raise ReferralRejected(
+            "destination.id", f"the directory has no service {service_id} (or has not said so yet)"
+        )
+    refusal = why_not_routable(Listing(row.name, row.status, row.capacity, row.referral_route))
+    if refusal:
+        raise NotRoutable(refusal, service_id=str(service_id), capacity=row.capacity)
+    return dataclasses.replace(move, destination=dataclasses.replace(d, name=row.name))
 
 
 async def read_history(
