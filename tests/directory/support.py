@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -53,3 +54,10 @@ async def outbox(database_url: str) -> list[dict[str, Any]]:
     finally:
         await engine.dispose()
     return [json.loads(r.payload) | {"_key": r.key} for r in rows]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "oruk"
+
+
+def oruk_example(name: str) -> Any:
+    return json.loads((FIXTURES / "examples" / name).read_text())

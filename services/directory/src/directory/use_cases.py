@@ -157,9 +157,7 @@ async def save_listing(
         if revision.change is None:
             return Written(existing, None, None, resolved.warnings)
     org = listing.organization
-    await store.save_organization(
-        session, org.model_dump(mode="json") | {"id": org_id, "updated_at": now}
-    )
+    await store.save_organization(session, org.model_dump() | {"id": org_id, "updated_at": now})
     for location in resolved.locations:
         await store.save_location(session, location)
     previous_capacity = existing.capacity if existing is not None else None

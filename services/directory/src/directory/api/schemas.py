@@ -286,3 +286,39 @@ class SearchPage(Page):
     items: list[SearchResult]
     facets: dict[str, dict[str, int]]
     query: SearchQuery
+
+
+class ImportRequest(_In):
+    """An ORUK feed to import: a URL to fetch (its paging is followed), one document, or
+    several pages. Exactly one of the three."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    document: Any = None
+    pages: list[Any] | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImportRequest:
+        given = [n for n in ("url", "document", "pages") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of url, document or pages")
+        return self
+
+
+class ImportedPage(BaseModel):
+    page: int
+    status: str
+    error: str | None
+    services: int
+    published: int
+    updated: int
+    unchanged: int
+    withdrawn: int
+    skipped: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    warnings: list[str]
+
+
+class ImportReport(BaseModel):
+    source: str
+    pages: list[ImportedPage]
+    totals: dict[str, int]
