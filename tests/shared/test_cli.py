@@ -107,6 +107,8 @@ def test_token_prints_only_a_jwt_carrying_the_claims_asked_for(cli: Cli) -> None
         "t1",
         "--neighbourhoods",
         "n1",
+        "--boroughs",
+        "Camden,Islington",
     )
     token = only_the_token(result)
 
@@ -118,6 +120,7 @@ def test_token_prints_only_a_jwt_carrying_the_claims_asked_for(cli: Cli) -> None
     assert claims["roles"] == ["a", "b"]
     assert claims["teams"] == ["t1"]
     assert claims["neighbourhoods"] == ["n1"]
+    assert claims["boroughs"] == ["Camden", "Islington"]
     assert claims["exp"] - claims["iat"] == 8 * 3600  # the default lifetime
 
     # Signed with the key the environment named (and created there), so a service trusts it.
@@ -131,6 +134,7 @@ def test_token_prints_only_a_jwt_carrying_the_claims_asked_for(cli: Cli) -> None
         roles=frozenset({"a", "b"}),
         teams=frozenset({"t1"}),
         neighbourhoods=frozenset({"n1"}),
+        boroughs=frozenset({"Camden", "Islington"}),
     )
 
 

@@ -15,7 +15,7 @@ from carethread.db import UnitOfWork
 from carethread.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from carethread.events import CloudEvent, topics
 from carethread.messaging import add_to_outbox
-from referrals import events
+from referrals import access, events
 from referrals.domain.directory import Listing, why_not_routable
 from referrals.domain.lifecycle import DECISIONS, Action, IllegalTransition
 from referrals.domain.referral import DestinationKind, Referral, ReferralRejected
@@ -23,9 +23,6 @@ from referrals.domain.triage import Move, apply
 from referrals.store import referrals as store
 from referrals.store.tables import DirectoryServiceRow, ReferralRow, TransitionRow
 from referrals.use_cases import SERVICE, invalid, read_referral
-
-FRONT_DOOR = frozenset({"triager", "admin"})
-DELIVERY = frozenset({"practitioner", "triager", "admin"})
 
 
 class NotRoutable(Conflict):
@@ -41,14 +38,6 @@ class Moved:
     event: CloudEvent
 
 
-def _may(principal: Principal, action: Action, row: ReferralRow) -> bool:
-    if action is Action.WITHDRAW:
-        return principal.has_any_role(sorted(FRONT_DOOR)) or principal.org == row.referrer_org
-    if action in (Action.START, Action.COMPLETE):
-        return principal.has_any_role(sorted(DELIVERY))
-    return principal.has_any_role(sorted(FRONT_DOOR))
-
-
 async def move_referral(
     uow: UnitOfWork,
     referral_id: uuid.UUID,
@@ -61,7 +50,7 @@ async def move_referral(
     row = await uow.session.get(ReferralRow, referral_id, with_for_update=True)
     if row is None:
         raise NotFound(f"No referral {referral_id}.")
-    allowed = _may(principal, move.action, row)
+    allowed = access.may_move(principal, move.action, row)
     await record_access(
         uow,
         principal,
@@ -136,11 +125,9 @@ async def front_door_queue(
     limit: int,
     offset: int,
 ) -> tuple[int, list[ReferralRow]]:
-    """Triagers see the queue; anyone else sees only what their organisation referred."""
-    if not principal.has_any_role(sorted(FRONT_DOOR)):
-        if not principal.org:
-            raise Forbidden("Your token names no organisation.")
-        f = store.QueueFilter(**{**f.__dict__, "referrer_org": principal.org})
+    """The queue as this user may see it (``access``): a front door its borough's; a
+    referrer, a GP practice or a receiving team only their own referrals."""
+    f = dataclasses.replace(f, visible=access.visible_clause(principal))
     total, rows = await store.queue(uow.session, f, now=now, limit=limit, offset=offset)
     await record_access(
         uow,

@@ -17,7 +17,7 @@ from carethread.events.referrals import ReferralReceivedV1
 from carethread.messaging import add_to_outbox
 from carethread.nhs import person_id_for_nhs_number
 from carethread.reference import Geography
-from referrals import events
+from referrals import access, events
 from referrals.api.schemas import ReferralCreate
 from referrals.domain.lifecycle import Action, Status
 from referrals.domain.matching import (
@@ -37,7 +37,6 @@ from referrals.store import referrals as store
 from referrals.store.tables import LinkRow, ReferralRow
 
 SERVICE = "referrals"
-READ_ROLES = frozenset({"triager", "admin"})
 
 
 @dataclass(frozen=True)
@@ -259,7 +258,7 @@ async def read_referral(uow: UnitOfWork, referral_id: uuid.UUID, principal: Prin
     row = await uow.session.get(ReferralRow, referral_id)
     if row is None:
         raise NotFound(f"No referral {referral_id}.")
-    allowed = principal.has_any_role(sorted(READ_ROLES)) or principal.org == row.referrer_org
+    allowed = bool(access.relations(principal, row))
     await record_access(
         uow,
         principal,
@@ -273,6 +272,7 @@ async def read_referral(uow: UnitOfWork, referral_id: uuid.UUID, principal: Prin
     if not allowed:
         await uow.commit()  # the denied attempt is audited too
         raise Forbidden(
-            "Only the referring organisation and the front door may read this referral."
+            "Only the front door for the person's borough, the referring organisation, the "
+            "person's GP practice and the team the referral went to may read this referral."
         )
     return store.from_row(row)

@@ -26,6 +26,8 @@ class Principal(BaseModel):
     roles: frozenset[str] = frozenset()
     teams: frozenset[str] = frozenset()
     neighbourhoods: frozenset[str] = frozenset()
+    # The front doors a triager works for; none means every borough (an ICS-wide team).
+    boroughs: frozenset[str] = frozenset()
 
     def has_any_role(self, roles: Sequence[str]) -> bool:
         return bool(self.roles.intersection(roles))
@@ -44,6 +46,7 @@ def mint_token(
     roles: Sequence[str],
     teams: Sequence[str] = (),
     neighbourhoods: Sequence[str] = (),
+    boroughs: Sequence[str] = (),
     name: str | None = None,
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
@@ -57,6 +60,7 @@ def mint_token(
         "roles": list(roles),
         "teams": list(teams),
         "neighbourhoods": list(neighbourhoods),
+        "boroughs": list(boroughs),
         "iat": now,
         "nbf": now,
         "exp": now + ttl,
@@ -122,4 +126,5 @@ class TokenVerifier:
             roles=frozenset(claims.get("roles", [])),
             teams=frozenset(claims.get("teams", [])),
             neighbourhoods=frozenset(claims.get("neighbourhoods", [])),
+            boroughs=frozenset(claims.get("boroughs", [])),
         )

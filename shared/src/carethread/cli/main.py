@@ -48,6 +48,9 @@ def token(
     roles: Annotated[str, typer.Option(help="comma-separated roles")],
     teams: Annotated[str | None, typer.Option(help="comma-separated team ids")] = None,
     neighbourhoods: Annotated[str | None, typer.Option(help="comma-separated PCN codes")] = None,
+    boroughs: Annotated[
+        str | None, typer.Option(help="comma-separated boroughs a triager works for")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     hours: Annotated[float, typer.Option(help="lifetime")] = 8,
 ) -> None:
@@ -66,6 +69,7 @@ def token(
             roles=_split(roles),
             teams=_split(teams),
             neighbourhoods=_split(neighbourhoods),
+            boroughs=_split(boroughs),
             name=name,
             ttl=timedelta(hours=hours),
         )

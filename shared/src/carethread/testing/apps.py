@@ -40,8 +40,18 @@ def bearer(
     org: str = "F83004",
     sub: str = "tester",
     neighbourhoods: list[str] | None = None,
+    teams: list[str] | None = None,
+    boroughs: list[str] | None = None,
 ) -> dict[str, str]:
-    token = mint_dev_token(auth, sub=sub, org=org, roles=roles, neighbourhoods=neighbourhoods or [])
+    token = mint_dev_token(
+        auth,
+        sub=sub,
+        org=org,
+        roles=roles,
+        neighbourhoods=neighbourhoods or [],
+        teams=teams or [],
+        boroughs=boroughs or [],
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

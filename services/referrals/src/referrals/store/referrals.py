@@ -60,6 +60,8 @@ def to_row(referral: Referral, created_by: str, idempotency_key: str | None = No
         status_changed_at=referral.status_changed_at,
         claimed_by=referral.claimed_by,
         destination=_destination_json(referral.destination),
+        destination_kind=referral.destination.kind.value if referral.destination else None,
+        destination_id=referral.destination.id if referral.destination else None,
         idempotency_key=idempotency_key,
     )
 
@@ -133,6 +135,8 @@ def update_row(row: ReferralRow, referral: Referral) -> None:
     row.triaged_at = referral.triaged_at
     row.claimed_by = referral.claimed_by
     row.destination = _destination_json(referral.destination)
+    row.destination_kind = referral.destination.kind.value if referral.destination else None
+    row.destination_id = referral.destination.id if referral.destination else None
 
 
 def transition_row(before: Referral | None, after: Referral, move: Move) -> TransitionRow:
@@ -196,6 +200,7 @@ class QueueFilter:
     breached: bool | None = None
     received_before: datetime | None = None
     referrer_org: str | None = None
+    visible: ColumnElement[bool] | None = None  # what the user may see (None: everything)
 
 
 async def queue(
@@ -215,6 +220,8 @@ async def queue(
         where.append(ReferralRow.received_at < f.received_before)
     if f.referrer_org:
         where.append(ReferralRow.referrer_org == f.referrer_org)
+    if f.visible is not None:
+        where.append(f.visible)
     if f.breached is not None:
         clause = breached_clause(now)
         where.append(clause if f.breached else ~clause)

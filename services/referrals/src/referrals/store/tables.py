@@ -62,6 +62,9 @@ class ReferralRow(ReferralsBase):
     referrer_role: Mapped[str | None] = mapped_column(String(100), nullable=True)
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
     sla_breach_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The destination again, as columns: the receiving team's view filters on them.
+    destination_kind: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    destination_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
 
 
 class TransitionRow(ReferralsBase):

@@ -40,6 +40,10 @@ def upgrade() -> None:
             sa.Column("consent_to_share", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column("sla_breach_published_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("destination_kind", sa.String(30), nullable=True))
+        batch.add_column(sa.Column("destination_id", sa.String(100), nullable=True))
+    op.create_index("ix_referral_destination_id", "referral", ["destination_id"])
+    _copy_destinations()
     # The SLA watch looks for untriaged referrals past due that it has not announced yet.
     op.create_index(
         "ix_referral_sla_watch", "referral", ["sla_breach_published_at", "triage_due_at"]
@@ -72,12 +76,42 @@ def upgrade() -> None:
     )
 
 
+def _copy_destinations() -> None:
+    """Referrals decided before this revision get their destination columns too."""
+    referral = sa.table(
+        "referral",
+        sa.column("id", sa.Uuid()),
+        sa.column("destination", sa.JSON()),
+        sa.column("destination_kind", sa.String()),
+        sa.column("destination_id", sa.String()),
+    )
+    connection = op.get_bind()
+    decided = connection.execute(
+        sa.select(referral.c.id, referral.c.destination).where(referral.c.destination.is_not(None))
+    ).all()
+    for referral_id, destination in decided:
+        if not destination:  # a JSON null
+            continue
+        connection.execute(
+            referral.update()
+            .where(referral.c.id == referral_id)
+            .values(destination_kind=destination["kind"], destination_id=destination["id"])
+        )
+
+
 def downgrade() -> None:
     op.drop_table("directory_service")
     op.drop_table("person")
     op.drop_index("ix_referral_sla_watch", "referral")
+    op.drop_index("ix_referral_destination_id", "referral")
     with op.batch_alter_table("referral") as batch:
-        for name in ("sla_breach_published_at", "consent_to_share", "referrer_role"):
+        for name in (
+            "destination_id",
+            "destination_kind",
+            "sla_breach_published_at",
+            "consent_to_share",
+            "referrer_role",
+        ):
             batch.drop_column(name)
         for column in reversed(_person_details()):
             batch.drop_column(column.name)
