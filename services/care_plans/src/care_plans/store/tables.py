@@ -130,3 +130,15 @@ class BreakGlassRow(CarePlansBase):
     reason: Mapped[str] = mapped_column(Text)
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FhirAliasRow(CarePlansBase):
+    """What a sending system calls a person (its Patient id), so that its later resources
+    can refer to them that way."""
+
+    __tablename__ = "fhir_alias"
+
+    sender_org: Mapped[str] = mapped_column(String(20), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id"))
