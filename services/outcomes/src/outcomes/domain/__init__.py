@@ -1,0 +1,1 @@
+"""The outcomes service's pure rules: instruments, change, indicators and their statistics."""
