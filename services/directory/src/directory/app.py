@@ -10,7 +10,9 @@ from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
+from directory.api.cors import OpenCors
 from directory.api.imports import router as imports_router
+from directory.api.oruk import router as oruk_router
 from directory.api.search import router as search_router
 from directory.api.services import router as services_router
 from directory.settings import DirectorySettings
@@ -21,7 +23,7 @@ DEFINITION = ServiceDefinition(
     description="The VCSE and social prescribing directory (Open Referral UK).",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
     # Search first: /api/v1/services/search must not be taken for a service id.
-    routers=[search_router, services_router, imports_router],
+    routers=[search_router, services_router, imports_router, oruk_router],
     publishes=[topics.DIRECTORY, topics.AUDIT],
 )
 
@@ -29,4 +31,6 @@ DEFINITION = ServiceDefinition(
 def create_app(
     settings: DirectorySettings | None = None, *, broker: Broker | None = None
 ) -> FastAPI:
-    return create_service_app(DEFINITION, settings or DirectorySettings(), broker=broker)
+    app = create_service_app(DEFINITION, settings or DirectorySettings(), broker=broker)
+    app.add_middleware(OpenCors)
+    return app

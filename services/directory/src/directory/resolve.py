@@ -5,6 +5,7 @@ Every problem is collected, so one 422 names them all with their field paths."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from directory.store.taxonomy import Term, Terms
 
 # Nested parts written without an id get one derived from the service's, so that saving
 # the same listing twice (a re-import, a PATCH) keeps their ids.
+UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.IGNORECASE)
 NESTED_NAMESPACE = uuid.UUID("0e7f3d52-7c1a-5b9e-8d4f-2a6b1c3e5d70")
 
 
@@ -80,7 +82,9 @@ def _place_location(
                 )
             )
         else:
-            updates["postcode"] = normalise_postcode(loc.postcode)
+            # A UK postcode is written the usual way; anything else (abroad) as it came.
+            if UK_POSTCODE.match(loc.postcode.strip()):
+                updates["postcode"] = normalise_postcode(loc.postcode)
             if loc.latitude is None:
                 warnings.append(f"{path}: postcode {loc.postcode} is not in the geography")
     return loc.model_copy(update=updates), borough

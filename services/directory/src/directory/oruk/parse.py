@@ -314,7 +314,8 @@ def read_service(index: int, raw: object) -> FeedService:
         "id": feed_id("service", raw.get("id")),
         "organization": organization,
         "name": item.name,
-        "description": _text(raw.get("description")) or "",
+        # As written, trailing spaces and all: it is served back to ORUK readers.
+        "description": raw["description"] if isinstance(raw.get("description"), str) else "",
         "url": _text(raw.get("url")),
         "email": _text(raw.get("email")),
         "taxonomy": [str(t.id) for t in item.terms],

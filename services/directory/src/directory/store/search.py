@@ -414,3 +414,42 @@ async def correct_spelling(
         if best is not None:
             corrections[word] = best
     return corrections
+
+
+@dataclass(frozen=True)
+class LocationHit:
+    service_at_location_id: uuid.UUID
+    service_id: uuid.UUID
+    location_id: uuid.UUID
+    distance_km: float | None
+
+
+async def search_locations(
+    session: AsyncSession, c: Criteria, *, offset: int, limit: int
+) -> tuple[int, list[LocationHit]]:
+    """Service-at-location pairs of matching services, nearest first when a point is given
+    (each pair's own distance; within ``radius_km`` if set)."""
+    sal = ServiceAtLocationRow.__table__
+    loc = LocationRow.__table__
+    base = sal.join(S, S.c.id == sal.c.service_id).join(loc, loc.c.id == sal.c.location_id)
+    conditions = _filters(c)
+    if c.plan is not None and not c.plan.is_empty:
+        conditions += _text_conditions(c, _is_postgres(session))
+    distance: ColumnElement[Any] = literal(None, Float)
+    order: list[Any] = [S.c.name, sal.c.id]
+    if c.near is not None:
+        distance = haversine_sql(loc.c.latitude, loc.c.longitude, c.near)
+        if c.radius_km is not None:
+            conditions.append(distance <= c.radius_km)
+        order = [distance.asc().nulls_last(), *order]
+    where = and_(*conditions)
+    total = await session.scalar(select(func.count()).select_from(base).where(where)) or 0
+    rows = await session.execute(
+        select(sal.c.id, sal.c.service_id, sal.c.location_id, distance.label("d"))
+        .select_from(base)
+        .where(where)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, [LocationHit(r.id, r.service_id, r.location_id, r.d) for r in rows.all()]
