@@ -86,7 +86,7 @@ JOURNEYS: list[list[tuple[Action, str | None]]] = [
 
 # The directory loads its own demo listings at the same time; routes go to those of its
 # services that take referrals, once the front door has heard of them.
-DIRECTORY_WAIT_SECONDS = 45
+DIRECTORY_WAIT_SECONDS = 30
 MIN_DIRECTORY_SERVICES = 20
 # Languages spoken across NCL besides English (BCP 47), for people who prefer another.
 LANGUAGES = ["tr", "so", "bn", "pl", "ar", "el", "pt", "es", "ti", "ku", "bfi"]
@@ -96,16 +96,14 @@ async def _routable_services(runtime: ServiceRuntime) -> list[Destination]:
     deadline = time.monotonic() + DIRECTORY_WAIT_SECONDS
     while True:
         async with runtime.uow() as uow:
-            rows = (
-                await uow.session.scalars(
-                    select(DirectoryServiceRow).order_by(DirectoryServiceRow.name).limit(2000)
-                )
-            ).all()
-        found = [
-            Destination(DestinationKind.SERVICE, str(r.service_id), r.name)
-            for r in rows
-            if why_not_routable(Listing(r.name, r.status, r.capacity, r.referral_route)) is None
-        ]
+            rows = await uow.session.scalars(
+                select(DirectoryServiceRow).order_by(DirectoryServiceRow.name).limit(2000)
+            )
+            found = [
+                Destination(DestinationKind.SERVICE, str(r.service_id), r.name)
+                for r in rows
+                if why_not_routable(Listing(r.name, r.status, r.capacity, r.referral_route)) is None
+            ]
         if len(found) >= MIN_DIRECTORY_SERVICES or time.monotonic() > deadline:
             return found
         await asyncio.sleep(1)
@@ -178,12 +176,21 @@ async def load_demo_data(runtime: ServiceRuntime) -> None:
                     # No neighbourhood (no GP, postcode outside NCL): social prescribing.
                     action = Action.ROUTE
                     destination = _destination("service", None, services, rng)
+                if action is Action.ROUTE and destination is None and referral.neighbourhood:
+                    # The directory has no services to offer: the neighbourhood MDT takes it.
+                    action = Action.ACCEPT
+                    destination = _destination("mdt", referral.neighbourhood, services, rng)
                 if action is Action.ROUTE and destination is None:
-                    # The directory is not running: signpost to social prescribing instead.
-                    action, detail = (
-                        Action.SIGNPOST,
-                        "Signposted to the borough's social prescribers",
+                    # Nowhere to send it: signpost, which ends the journey.
+                    signpost = Move(
+                        action=Action.SIGNPOST,
+                        actor=triager.sub,
+                        actor_org=triager.org or "",
+                        at=min(now, at + timedelta(hours=rng.randint(1, 30) * step)),
+                        reason="Signposted to the borough's social prescribers",
                     )
+                    await move_referral(uow, referral.id, signpost, triager)
+                    break
                 move = Move(
                     action=action,
                     actor=triager.sub,
