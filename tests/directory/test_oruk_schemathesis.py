@@ -101,7 +101,7 @@ def oruk_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_oruk_api_conforms_to_the_profile(case: schemathesis.Case, oruk_base_url: str) -> None:
+def test_oruk_api_conforms_to_the_profile(case: schemathesis.Case[Any], oruk_base_url: str) -> None:
     case.call_and_validate(
         base_url=oruk_base_url, checks=[not_a_server_error, response_schema_conformance]
     )
