@@ -1,0 +1,191 @@
+"""The load generator: concurrent HTTP clients in a process of their own.
+
+``python -m bench.referrals.client URL KIND --clients N --tokens FILE --out FILE ...`` builds
+``N`` clients (``httpx.AsyncClient``, one keep-alive connection each), prints ``ready``, and
+waits for a line ``go START`` on stdin (``START`` is a wall-clock time shared by every client
+process). From then each client sends requests back to back, closed loop, until
+``START + warmup + duration``; requests that end in the timed window (after the warm-up)
+are recorded. It writes what it saw to ``FILE`` as JSON and prints ``done``.
+
+Kinds: ``json`` (``POST /api/v1/referrals``), ``fhir`` (``POST /fhir``, a transaction
+Bundle) and ``queue`` (``GET /api/v1/referrals`` with the triage queue's filters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.referrals.data import Synthetic, queue_query
+from carethread.reference import load_geography
+
+FHIR_JSON = "application/fhir+json"
+KINDS = ("json", "fhir", "queue")
+
+
+@dataclass
+class Seen:
+    """Everything one client process saw."""
+
+    ok: int = 0  # successful answers over the whole run, warm-up included
+    sent: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)  # the first few failures, abridged
+    # Per request ending in the timed window: (end, latency, ok, kind); end is wall clock.
+    timed: list[tuple[float, float, bool, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    kind: str
+    content: bytes | None = None
+    params: list[tuple[str, str | int | float | bool | None]] | None = None
+
+
+def _requests(kind: str, seed: int, people: int, no_nhs_share: float) -> Callable[[], Request]:
+    synthetic = Synthetic(seed, people=people, no_nhs_share=no_nhs_share)
+    if kind == "json":
+
+        def json_request() -> Request:
+            body = json.dumps(synthetic.json_referral()).encode()
+            return Request("POST", "/api/v1/referrals", "json", body)
+
+        return json_request
+    if kind == "fhir":
+
+        def fhir_request() -> Request:
+            return Request("POST", "/fhir", "fhir", json.dumps(synthetic.fhir_bundle()).encode())
+
+        return fhir_request
+    geo = load_geography()
+    rng = random.Random(seed)
+
+    def queue_request() -> Request:
+        q = queue_query(rng, geo)
+        return Request("GET", "/api/v1/referrals", q.kind, params=list(q.params))
+
+    return queue_request
+
+
+def _succeeded(kind: str, response: httpx.Response) -> bool:
+    if kind == "json":
+        return response.status_code == 201
+    if kind == "fhir":
+        # A transaction answers 200 with a transaction-response Bundle; the ServiceRequest's
+        # entry says "201 Created" when it made a new referral (the Patient's says 200 OK).
+        return response.status_code == 200 and response.content.count(b'"201 Created"') == 1
+    return response.status_code == 200
+
+
+async def run_clients(args: argparse.Namespace, tokens: list[str]) -> Seen:
+    seen = Seen()
+    make = _requests(args.kind, args.seed, args.people, args.no_nhs_share)
+    content_type = FHIR_JSON if args.kind == "fhir" else "application/json"
+    clients = [
+        httpx.AsyncClient(
+            base_url=args.url,
+            headers={
+                "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                "content-type": content_type,
+            },
+            timeout=httpx.Timeout(60.0),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        for i in range(args.clients)
+    ]
+    print("ready", flush=True)
+    line = await asyncio.to_thread(sys.stdin.readline)
+    word, _, value = line.strip().partition(" ")
+    if word != "go":
+        raise SystemExit(f"expected 'go START', got {line!r}")
+    start = float(value)
+    window_start = start + args.warmup
+    end = window_start + args.duration
+    await asyncio.sleep(max(start - time.time(), 0))
+
+    async def one_client(client: httpx.AsyncClient) -> None:
+        while time.time() < end:
+            request = make()
+            began = time.perf_counter()
+            try:
+                response = await client.request(
+                    request.method, request.path, content=request.content, params=request.params
+                )
+                ok = _succeeded(args.kind, response)
+                status = str(response.status_code)
+                if not ok and len(seen.samples) < 5:
+                    seen.samples.append(f"{status}: {response.text[:500]}")
+            except httpx.HTTPError as e:
+                ok, status = False, type(e).__name__
+                if len(seen.samples) < 5:
+                    seen.samples.append(f"{status}: {e}"[:500])
+            latency = time.perf_counter() - began
+            finished = time.time()
+            seen.sent += 1
+            seen.ok += ok
+            seen.statuses[status if ok or status != "200" else "200 (not created)"] += 1
+            if window_start <= finished < end:
+                seen.timed.append((finished, latency, ok, request.kind))
+
+    try:
+        await asyncio.gather(*(one_client(c) for c in clients))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    return seen
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop  # noqa: PLC0415
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.referrals.client", description=__doc__)
+    p.add_argument("url")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--tokens", type=Path, required=True, help="a JSON list of bearer tokens")
+    p.add_argument("--warmup", type=float, required=True)
+    p.add_argument("--duration", type=float, required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--people", type=int, default=50_000)
+    p.add_argument("--no-nhs-share", type=float, default=0.1)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    tokens: list[str] = json.loads(args.tokens.read_text())
+    cpu_before = time.process_time()
+    # uvloop, as uvicorn uses it when installed: the client should cost as little as it can.
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        seen = runner.run(run_clients(args, tokens))
+    out: dict[str, Any] = {
+        "ok": seen.ok,
+        "sent": seen.sent,
+        "statuses": dict(seen.statuses),
+        "samples": seen.samples,
+        "timed": seen.timed,
+        "cpu_seconds": time.process_time() - cpu_before,
+    }
+    args.out.write_text(json.dumps(out))
+    print("done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
