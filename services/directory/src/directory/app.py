@@ -15,6 +15,7 @@ from directory.api.imports import router as imports_router
 from directory.api.oruk import router as oruk_router
 from directory.api.search import router as search_router
 from directory.api.services import router as services_router
+from directory.demo import load_demo_data
 from directory.settings import DirectorySettings
 
 DEFINITION = ServiceDefinition(
@@ -25,6 +26,7 @@ DEFINITION = ServiceDefinition(
     # Search first: /api/v1/services/search must not be taken for a service id.
     routers=[search_router, services_router, imports_router, oruk_router],
     publishes=[topics.DIRECTORY, topics.AUDIT],
+    demo_data=load_demo_data,
 )
 
 
