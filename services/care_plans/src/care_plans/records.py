@@ -233,12 +233,14 @@ async def save_version(
     plan.document = after.as_json()
     plan.updated_at, plan.updated_by, plan.updated_by_org = now, editor.sub, editor.org
     uow.session.add(_version_row(plan, editor, now, changes_json(changes), reason))
-    await store.sync_actions(uow.session, plan, after)
+    changed_sections = sections(changes)
+    if "actions" in changed_sections:
+        await store.sync_actions(uow.session, plan, after)
     out = events.plan_saved(
         _context(plan, person, editor, now),
         after,
         happenings(before, after),
-        sections(changes),
+        changed_sections,
         now.date(),
     )
     await _publish(uow, person.id, out)

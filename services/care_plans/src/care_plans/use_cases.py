@@ -123,12 +123,10 @@ async def open_record(
     """The person and their plan, if ``principal`` may read (or, ``write``, change) them.
 
     Every attempt is audited, the refused ones too."""
-    person = await store.person(uow.session, person_id)
-    if person is None:
+    found = await store.person_and_plan(uow.session, person_id, for_update=write)
+    if found is None:  # every recorded person has a plan, made in the same transaction
         raise NotFound(f"No person {person_id} has a record here.")
-    plan = await store.plan_for(uow.session, person_id, for_update=write)
-    if plan is None:  # every recorded person has a plan: this is a half-made record
-        raise NotFound(f"No plan for person {person_id}.")
+    person, plan = found
     rel = await _relationship(uow, caller_of(principal), person_id, plan, now)
     allowed = may_change(rel) if write else may_read(rel)
     resource_id = str(plan.id) if resource_type == "CarePlan" else str(person_id)

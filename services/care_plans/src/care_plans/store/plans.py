@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
 from care_plans.domain.document import OPEN_ACTION, PlanDocument
@@ -44,13 +45,31 @@ async def plan_for(
     return row
 
 
+async def person_and_plan(
+    session: AsyncSession, person_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[PersonRow, CarePlanRow] | None:
+    """Both in one round trip (every request to a record needs both); ``for_update`` locks
+    the plan row, as ``plan_for`` does."""
+    query = (
+        select(PersonRow, CarePlanRow)
+        .join(CarePlanRow, CarePlanRow.person_id == PersonRow.id)
+        .where(PersonRow.id == person_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=CarePlanRow)
+    found = (await session.execute(query)).first()
+    return (found[0], found[1]) if found else None
+
+
 async def plan(session: AsyncSession, plan_id: uuid.UUID) -> CarePlanRow | None:
     return await session.get(CarePlanRow, plan_id)
 
 
 async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[PlanVersionRow]:
+    """Every version's attribution and changed paths, without the documents themselves."""
     rows = await session.scalars(
         select(PlanVersionRow)
+        .options(defer(PlanVersionRow.document, raiseload=True))
         .where(PlanVersionRow.plan_id == plan_id)
         .order_by(PlanVersionRow.version)
     )

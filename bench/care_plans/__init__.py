@@ -1,0 +1,1 @@
+"""The care_plans benchmark: plan reads, versioned updates under concurrent editors, history."""

@@ -1,0 +1,268 @@
+"""Synthetic persons with plans of realistic size and long histories, written straight into
+the service's tables with COPY (the service's own write path is what the benchmark times)."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from care_plans.domain.diff import diff
+from care_plans.domain.document import (
+    AboutMe,
+    Action,
+    ActionStatus,
+    CareTeamMember,
+    Communication,
+    ContingencyPlan,
+    Goal,
+    GoalStatus,
+    ImportantPerson,
+    Need,
+    PlanDocument,
+    PlanStatus,
+)
+from carethread.nhs import person_id_for_nhs_number, synthetic_nhs_numbers
+
+BENCH_TEAM = "bench-gp-team"
+WORDS = (
+    "get", "out", "more", "see", "family", "manage", "money", "cook", "sleep", "better",
+    "walk", "shops", "feel", "less", "anxious", "warm", "flat", "work", "join", "choir",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shape:
+    persons: int = 50_000
+    goals: int = 10
+    actions: int = 30
+    versions: int = 50
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
+
+
+def document(rng: random.Random, shape: Shape, today: date) -> PlanDocument:
+    team = [
+        CareTeamMember(name="GP practice", role="GP", organisation="F83004", team=BENCH_TEAM),
+        CareTeamMember(name="District nursing", role="Nurse", organisation="RKE", team="dn"),
+        CareTeamMember(name="Adult social care", role="Social worker", team="asc", key_worker=True),
+        CareTeamMember(name="Befriending (VCSE)", role="Link worker", team="vcse"),
+        CareTeamMember(name="Mental health", role="Care coordinator", organisation="TAF"),
+        CareTeamMember(name="Housing officer", role="Housing", team="housing"),
+    ]
+    needs = [Need(description=_words(rng, 6)) for _ in range(max(shape.goals // 2, 1))]
+    goals = [
+        Goal(
+            need_id=needs[i % len(needs)].id,
+            description=_words(rng, 10),
+            importance=rng.randint(1, 10),
+            status=GoalStatus.IN_PROGRESS,
+            target_date=today + timedelta(days=rng.randint(30, 300)),
+            outcome_measures=["ONS4"],
+        )
+        for i in range(shape.goals)
+    ]
+    actions = [
+        Action(
+            goal_id=goals[i % len(goals)].id,
+            description=_words(rng, 12),
+            owner=team[i % len(team)].id,
+            due_date=today + timedelta(days=rng.randint(1, 200)),
+        )
+        for i in range(shape.actions)
+    ]
+    return PlanDocument(
+        status=PlanStatus.ACTIVE,
+        about_me=AboutMe(
+            what_matters_to_me=_words(rng, 30),
+            people_important_to_me=[
+                ImportantPerson(name="Daughter", relationship="daughter", is_carer=True)
+            ],
+            communication=Communication(language="en", accessible_formats=["large print"]),
+            my_wellness=_words(rng, 20),
+            please_do=[_words(rng, 8), _words(rng, 8)],
+            please_dont=[_words(rng, 8)],
+            how_and_when_to_support_me=_words(rng, 20),
+        ),
+        story=_words(rng, 120),
+        strengths=[_words(rng, 5) for _ in range(3)],
+        needs=needs,
+        goals=goals,
+        actions=actions,
+        care_team=team,
+        contingency_plan=ContingencyPlan(
+            trigger_factors=[_words(rng, 5)], what_should_happen=_words(rng, 30)
+        ),
+        review_date=today + timedelta(days=90),
+        review_responsible=team[2].id,
+    )
+
+
+def _next(rng: random.Random, doc: PlanDocument) -> PlanDocument:
+    """One realistic edit: an action moves on, or a goal, or the story."""
+    choice = rng.random()
+    if choice < 0.6:
+        i = rng.randrange(len(doc.actions))
+        status = rng.choice([ActionStatus.IN_PROGRESS, ActionStatus.PLANNED])
+        actions = list(doc.actions)
+        actions[i] = actions[i].model_copy(update={"status": status})
+        return doc.model_copy(update={"actions": actions})
+    if choice < 0.8:
+        i = rng.randrange(len(doc.goals))
+        goals = list(doc.goals)
+        goals[i] = goals[i].model_copy(update={"importance": rng.randint(1, 10)})
+        return doc.model_copy(update={"goals": goals})
+    return doc.model_copy(update={"story": doc.story + " " + _words(rng, 5)})
+
+
+@dataclass(frozen=True)
+class Seeded:
+    person_ids: list[uuid.UUID]
+    document_bytes: int  # the size of one current plan document, as JSON
+
+
+def _rows(
+    shape: Shape, seed: int, now: datetime
+) -> Iterator[
+    tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+]:
+    rng = random.Random(seed)
+    numbers = synthetic_nhs_numbers(start=200_000)
+    for n in range(shape.persons):
+        nhs = next(numbers)
+        person_id = person_id_for_nhs_number(nhs)
+        plan_id = uuid.uuid4()
+        started = now - timedelta(days=400)
+        person = (
+            person_id,
+            nhs,
+            f"Person{n}",
+            "Synthetic",
+            date(1950, 1, 1),
+            "F83004",
+            "U02795",
+            False,
+            "care_plans",
+            started,
+            now,
+        )
+        doc = document(rng, shape, started.date())
+        versions = []
+        previous: dict[str, Any] = PlanDocument().as_json()
+        for v in range(1, shape.versions + 1):
+            current = doc.as_json()
+            changes = [{"path": c.path, "op": c.op} for c in diff(previous, current)]
+            at = started + timedelta(days=v)
+            versions.append(
+                (
+                    plan_id,
+                    v,
+                    json.dumps(current),
+                    "bench.user",
+                    "Bench User",
+                    "F83004",
+                    "practitioner",
+                    at,
+                    json.dumps(changes),
+                )
+            )
+            previous = current
+            if v < shape.versions:
+                doc = _next(rng, doc)
+        final = json.dumps(doc.as_json())
+        plan = (plan_id, person_id, shape.versions, final, started, now, "bench.user", "F83004")
+        actions = [(a.id, plan_id, person_id, a.status.value, a.due_date) for a in doc.actions]
+        yield person, plan, versions, actions
+
+
+async def seed(dsn: str, shape: Shape, *, seed: int = 20261130, batch: int = 200) -> Seeded:
+    """COPY ``shape.persons`` persons with their plans, versions and actions into ``dsn``."""
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(dsn)
+    ids: list[uuid.UUID] = []
+    size = 0
+    try:
+        Row = tuple[Any, ...]
+        people: list[Row] = []
+        plans: list[Row] = []
+        versions: list[Row] = []
+        actions: list[Row] = []
+
+        async def flush() -> None:
+            await conn.copy_records_to_table(
+                "person",
+                records=people,
+                columns=[
+                    "id",
+                    "nhs_number",
+                    "given_name",
+                    "family_name",
+                    "birth_date",
+                    "gp_practice_code",
+                    "neighbourhood",
+                    "interpreter_needed",
+                    "recorded_from",
+                    "created_at",
+                    "updated_at",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "care_plan",
+                records=plans,
+                columns=[
+                    "id",
+                    "person_id",
+                    "version",
+                    "document",
+                    "created_at",
+                    "updated_at",
+                    "updated_by",
+                    "updated_by_org",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "care_plan_version",
+                records=versions,
+                columns=[
+                    "plan_id",
+                    "version",
+                    "document",
+                    "changed_by",
+                    "changed_by_name",
+                    "organisation",
+                    "role",
+                    "changed_at",
+                    "changes",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "plan_action",
+                records=actions,
+                columns=["id", "plan_id", "person_id", "status", "due_date"],
+            )
+            for rows in (people, plans, versions, actions):
+                rows.clear()
+
+        for person, plan, person_versions, person_actions in _rows(shape, seed, now):
+            people.append(person)
+            plans.append(plan)
+            versions.extend(person_versions)
+            actions.extend(person_actions)
+            ids.append(person[0])
+            size = len(plan[3])
+            if len(people) >= batch:
+                await flush()
+        if people:
+            await flush()
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return Seeded(ids, size)
