@@ -1,0 +1,51 @@
+"""Indicator inputs: one fact row per referral, goal, overdue action and care plan, kept
+from events. Every change is decided by the event's own data (its ``sequence``, its
+timestamps), never by when it arrived, so replaying the same events gives the same rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from carethread.db import UnitOfWork
+from outcomes.store.tables import ReferralFactRow, ReferralVolumeRow
+
+UNKNOWN_NEIGHBOURHOOD = "unknown"
+SOCIAL_PRESCRIPTION_KIND = "service"  # a triage destination that is a directory service
+
+
+async def count_received(
+    uow: UnitOfWork, day_at: datetime, neighbourhood: str | None, source: str
+) -> None:
+    key = (day_at.date(), neighbourhood or UNKNOWN_NEIGHBOURHOOD, source)
+    row = await uow.session.get(ReferralVolumeRow, key)
+    if row is None:
+        uow.session.add(
+            ReferralVolumeRow(day=key[0], neighbourhood=key[1], source=key[2], referrals=1)
+        )
+    else:
+        row.referrals += 1
+
+
+async def referral(
+    uow: UnitOfWork, referral_id: uuid.UUID, person_id: uuid.UUID, status: str, sequence: int
+) -> tuple[ReferralFactRow, bool]:
+    """The referral's fact row, and whether this event is newer than what it holds (an
+    event about a referral received before this service listened starts a partial row)."""
+    row = await uow.session.get(ReferralFactRow, referral_id)
+    if row is None:
+        row = ReferralFactRow(
+            referral_id=referral_id,
+            person_id=person_id,
+            reason_codes=[],
+            status=status,
+            sequence=0,
+            sla_breached=False,
+            social_prescription=False,
+        )
+        uow.session.add(row)
+    fresh = sequence > row.sequence
+    if fresh:
+        row.sequence = sequence
+        row.status = status
+    return row, fresh

@@ -1,0 +1,70 @@
+"""Measures as recorded, and the pre/post change rows rebuilt from them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+
+from carethread.db import UnitOfWork
+from outcomes.domain.change import Pair, Taken, pair
+from outcomes.domain.instruments import Instrument
+from outcomes.store.tables import MeasureChangeRow, MeasureRow
+
+
+def taken(row: MeasureRow) -> Taken:
+    return Taken(
+        measure_id=str(row.id),
+        recorded_at=row.recorded_at,
+        scores={s["scale"]: float(s["value"]) for s in row.scores},
+    )
+
+
+async def for_person(
+    uow: UnitOfWork, person_id: uuid.UUID, instrument: str | None = None
+) -> list[MeasureRow]:
+    q = select(MeasureRow).where(MeasureRow.person_id == person_id)
+    if instrument is not None:
+        q = q.where(MeasureRow.instrument == instrument)
+    return list(await uow.session.scalars(q.order_by(MeasureRow.recorded_at, MeasureRow.id)))
+
+
+async def by_idempotency_key(uow: UnitOfWork, key: str) -> MeasureRow | None:
+    found: MeasureRow | None = await uow.session.scalar(
+        select(MeasureRow).where(MeasureRow.idempotency_key == key)
+    )
+    return found
+
+
+async def rebuild_change(
+    uow: UnitOfWork, person_id: uuid.UUID, instrument: Instrument
+) -> Pair | None:
+    """Recompute the person's first-to-latest change on ``instrument`` from every measure
+    they have, so the rows never depend on the order measures were recorded in."""
+    rows = await for_person(uow, person_id, instrument.id.value)
+    await uow.session.execute(
+        delete(MeasureChangeRow).where(
+            MeasureChangeRow.person_id == person_id,
+            MeasureChangeRow.instrument == instrument.id.value,
+        )
+    )
+    found = pair(instrument, [taken(r) for r in rows])
+    if found is None:
+        return None
+    for c in found.changes:
+        uow.session.add(
+            MeasureChangeRow(
+                person_id=person_id,
+                instrument=instrument.id.value,
+                scale=c.scale,
+                before_measure_id=uuid.UUID(found.before.measure_id),
+                after_measure_id=uuid.UUID(found.after.measure_id),
+                before_value=c.before,
+                after_value=c.after,
+                change=c.change,
+                direction=c.direction.value,
+                before_at=found.before.recorded_at,
+                after_at=found.after.recorded_at,
+            )
+        )
+    return found

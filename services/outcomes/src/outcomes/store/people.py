@@ -1,0 +1,105 @@
+"""The outcomes copy of each person: demographics for breakdowns, PLUS groups, opt-outs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from carethread.db import UnitOfWork
+from outcomes.domain.population import plus_groups
+from outcomes.store.tables import DataOptOutRow, PersonRow, ReferralFactRow
+
+CARERS_REASON = "carers"
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a person event (or a referral's summary) says about someone."""
+
+    birth_date: date | None = None
+    sex: str | None = None
+    ethnicity_code: str | None = None
+    borough: str | None = None
+    neighbourhood: str | None = None
+    lsoa: str | None = None
+    imd_quintile: int | None = None
+    gp_practice_code: str | None = None
+    has_nhs_number: bool = False
+    declared_groups: Sequence[str] = ()
+
+
+async def _referred_as_carer(uow: UnitOfWork, person_id: uuid.UUID) -> bool:
+    reasons = await uow.session.scalars(
+        select(ReferralFactRow.reason_codes).where(ReferralFactRow.person_id == person_id)
+    )
+    return any(CARERS_REASON in (codes or []) for codes in reasons)
+
+
+DERIVED_GROUPS = ("inclusion_health", "carer")
+
+
+async def refresh_groups(
+    uow: UnitOfWork, row: PersonRow, declared: Sequence[str] | None = None
+) -> None:
+    """Recompute the PLUS groups from everything known, whatever order it came in;
+    ``declared`` (from a person event) replaces the groups declared before."""
+    if declared is None:
+        declared = [g for g in row.plus_groups or [] if g not in DERIVED_GROUPS]
+    groups = plus_groups(
+        registered_with_gp=row.gp_practice_code is not None,
+        declared=declared,
+        referred_as_carer=await _referred_as_carer(uow, row.person_id),
+    )
+    row.plus_groups = groups
+    row.in_plus_group = bool(groups)
+
+
+async def apply_details(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    details: Details,
+    *,
+    changed_at: datetime,
+    authoritative: bool = True,
+) -> PersonRow:
+    """Record a person's details. A person event (``authoritative``) replaces what we had
+    unless an event at least as new was applied; a referral's summary only fills in a
+    person we have not heard of."""
+    row = await uow.session.get(PersonRow, person_id)
+    if row is None:
+        row = PersonRow(person_id=person_id, plus_groups=[], first_seen_at=changed_at)
+        uow.session.add(row)
+    elif not authoritative or (
+        row.details_changed_at is not None and changed_at <= row.details_changed_at
+    ):
+        return row  # we know better already (or this is a repeat)
+    row.birth_date = details.birth_date
+    row.sex = details.sex
+    row.ethnicity_code = details.ethnicity_code.upper() if details.ethnicity_code else None
+    row.borough = details.borough
+    row.neighbourhood = details.neighbourhood
+    row.lsoa = details.lsoa
+    row.imd_quintile = details.imd_quintile
+    row.gp_practice_code = details.gp_practice_code
+    row.has_nhs_number = details.has_nhs_number
+    if authoritative:
+        row.details_changed_at = changed_at
+        row.first_seen_at = min(row.first_seen_at, changed_at)
+    await refresh_groups(uow, row, details.declared_groups if authoritative else None)
+    return row
+
+
+async def set_opt_out(uow: UnitOfWork, person_id: uuid.UUID, opted_out: bool, at: datetime) -> None:
+    row = await uow.session.get(DataOptOutRow, person_id)
+    if opted_out and row is None:
+        uow.session.add(DataOptOutRow(person_id=person_id, recorded_at=at))
+    elif not opted_out and row is not None:
+        await uow.session.delete(row)
+
+
+async def get(uow: UnitOfWork, person_id: uuid.UUID) -> PersonRow | None:
+    return await uow.session.get(PersonRow, person_id)
