@@ -1,5 +1,6 @@
 from carethread.service import serve
+from outcomes.app import create_app
 from outcomes.settings import OutcomesSettings
 
 settings = OutcomesSettings()
-serve("outcomes.app:create_app", settings)
+serve(create_app(settings), settings)
