@@ -1,6 +1,5 @@
 from carethread.service import serve
-from directory.app import create_app
 from directory.settings import DirectorySettings
 
 settings = DirectorySettings()
-serve(create_app(settings), settings)
+serve("directory.app:create_app", settings)

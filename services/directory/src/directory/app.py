@@ -15,7 +15,9 @@ from directory.api.imports import router as imports_router
 from directory.api.oruk import router as oruk_router
 from directory.api.search import router as search_router
 from directory.api.services import router as services_router
+from directory.api.uptake import router as uptake_router
 from directory.demo import load_demo_data
+from directory.handlers import router as event_router
 from directory.settings import DirectorySettings
 
 DEFINITION = ServiceDefinition(
@@ -24,8 +26,9 @@ DEFINITION = ServiceDefinition(
     description="The VCSE and social prescribing directory (Open Referral UK).",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
     # Search first: /api/v1/services/search must not be taken for a service id.
-    routers=[search_router, services_router, imports_router, oruk_router],
+    routers=[search_router, services_router, imports_router, uptake_router, oruk_router],
     publishes=[topics.DIRECTORY, topics.AUDIT],
+    consumes=event_router,
     demo_data=load_demo_data,
 )
 

@@ -171,8 +171,8 @@ class LocationRead(LocationIn):
 
 
 class UptakeRead(BaseModel):
-    routed: int = 0
-    signposted: int = 0
+    routed: int = Field(default=0, description="referrals the front door routed here")
+    accepted: int = Field(default=0, description="of those, the ones the service started")
     last_referral_at: datetime | None = None
 
 
@@ -322,3 +322,17 @@ class ImportReport(BaseModel):
     source: str
     pages: list[ImportedPage]
     totals: dict[str, int]
+
+
+class UptakeRow(BaseModel):
+    service_id: uuid.UUID
+    name: str
+    organization_name: str
+    status: str
+    routed: int
+    accepted: int
+    last_referral_at: datetime | None
+
+
+class UptakePage(Page):
+    items: list[UptakeRow]

@@ -207,11 +207,23 @@ class SearchWordRow(DirectoryBase):
 
 
 class ServiceUptakeRow(DirectoryBase):
-    """Referrals the front door routed to a service, counted from its events."""
+    """Referrals the front door routed to a service, and how many the service started,
+    counted from the front door's events."""
 
     __tablename__ = "service_uptake"
 
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     routed: Mapped[int] = mapped_column(Integer, default=0)
-    signposted: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
     last_referral_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ReferralRoutingRow(DirectoryBase):
+    """Which service a referral was routed to, so its start counts as accepted there."""
+
+    __tablename__ = "referral_routing"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    routed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
