@@ -96,7 +96,7 @@ async def apply_details(
 async def set_opt_out(uow: UnitOfWork, person_id: uuid.UUID, opted_out: bool, at: datetime) -> None:
     row = await uow.session.get(DataOptOutRow, person_id)
     if opted_out and row is None:
-        uow.session.add(DataOptOutRow(person_id=person_id, recorded_at=at))
+        uow.session.add(DataOptOutRow(person_id=person_id, recorded_at=at, source="event"))
     elif not opted_out and row is not None:
         await uow.session.delete(row)
 

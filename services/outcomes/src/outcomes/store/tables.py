@@ -62,6 +62,9 @@ class DataOptOutRow(OutcomesBase):
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "event": flagged on a person event; "list": the national list an admin loaded. A new
+    # list replaces the old list's rows only.
+    source: Mapped[str] = mapped_column(String(10), default="event", server_default="event")
 
 
 class MeasureRow(OutcomesBase):
