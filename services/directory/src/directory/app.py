@@ -17,6 +17,7 @@ from directory.api.search import router as search_router
 from directory.api.services import router as services_router
 from directory.api.uptake import router as uptake_router
 from directory.demo import load_demo_data
+from directory.fhir.router import router as fhir_router
 from directory.handlers import router as event_router
 from directory.settings import DirectorySettings
 
@@ -26,7 +27,14 @@ DEFINITION = ServiceDefinition(
     description="The VCSE and social prescribing directory (Open Referral UK).",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
     # Search first: /api/v1/services/search must not be taken for a service id.
-    routers=[search_router, services_router, imports_router, uptake_router, oruk_router],
+    routers=[
+        search_router,
+        services_router,
+        imports_router,
+        uptake_router,
+        oruk_router,
+        fhir_router,
+    ],
     publishes=[topics.DIRECTORY, topics.AUDIT],
     consumes=event_router,
     demo_data=load_demo_data,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PUBLIC_PREFIXES = ("/oruk", "/api/v1/services/search")
+PUBLIC_PREFIXES = ("/oruk", "/api/v1/services/search", "/fhir")
 
 
 class OpenCors:

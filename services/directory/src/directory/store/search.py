@@ -79,6 +79,8 @@ class Criteria:
     open_until: int | None = None
     near: Point | None = None
     radius_km: float | None = None
+    name_contains: str | None = None  # FHIR's name search
+    active: bool = True  # False: withdrawn listings only
     sort: str = "relevance"  # relevance | distance | name
     concept_term_ids: Sequence[Sequence[uuid.UUID]] = ()  # per plan concept, with descendants
 
@@ -266,7 +268,9 @@ def _when_filters(c: Criteria) -> list[ColumnElement[bool]]:
 
 
 def _filters(c: Criteria) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = [S.c.status == "active"]
+    out: list[ColumnElement[bool]] = [S.c.status == ("active" if c.active else "withdrawn")]
+    if c.name_contains:
+        out.append(func.lower(S.c.name).contains(c.name_contains.lower(), autoescape=True))
     if c.term_ids:
         out.append(_tagged(c.term_ids))
     return out + _who_filters(c) + _how_filters(c) + _when_filters(c)
