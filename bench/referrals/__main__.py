@@ -68,6 +68,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--warmup", type=float, default=5.0, help="intake: seconds before timing")
     p.add_argument("--duration", type=float, default=20.0, help="intake: seconds timed")
+    p.add_argument(
+        "--rate-json",
+        type=float,
+        default=300.0,
+        help="intake latency: JSON referrals/s offered, open loop (0: skip)",
+    )
+    p.add_argument(
+        "--rate-fhir",
+        type=float,
+        default=150.0,
+        help="intake latency: FHIR Bundles/s offered, open loop (0: skip)",
+    )
+    p.add_argument("--rate-warmup", type=float, default=3.0, help="open loop: seconds")
+    p.add_argument("--rate-duration", type=float, default=15.0, help="open loop: seconds timed")
     p.add_argument("--people", type=int, default=50_000, help="synthetic people referred")
     p.add_argument("--no-nhs-share", type=float, default=0.1, help="share with no NHS number")
     p.add_argument("--stored", type=int, default=100_000, help="queue: referrals stored")
@@ -154,6 +168,7 @@ async def run_clients(
     seed: int,
     people: int,
     no_nhs_share: float,
+    rate: float = 0.0,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Start the load generators, let them go together, and measure the CPU used in the
     timed window; what each saw, and that CPU."""
@@ -179,6 +194,7 @@ async def run_clients(
                     f"--seed={seed * 1000 + i}",
                     f"--people={people}",
                     f"--no-nhs-share={no_nhs_share}",
+                    f"--rate={rate * share / clients}",
                     f"--out={out}",
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
@@ -235,8 +251,51 @@ def _summary(outs: list[dict[str, Any]], duration: float) -> dict[str, Any]:
     }
 
 
+TARGET_RATES = {"json": "rate_json", "fhir": "rate_fhir"}
+
+
 async def intake(
     service: Service, workdir: Path, kind: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Throughput (closed loop: every client sends back to back), then latency at the
+    target rate (open loop), each a run of its own."""
+    result = await _intake_run(
+        service,
+        workdir,
+        kind,
+        args,
+        rate=0.0,
+        warmup=args.warmup,
+        duration=args.duration,
+        seed=args.seed + (0 if kind == "json" else 1),
+    )
+    offered = float(getattr(args, TARGET_RATES[kind]))
+    if offered > 0:
+        at_rate = await _intake_run(
+            service,
+            workdir,
+            kind,
+            args,
+            rate=offered,
+            warmup=args.rate_warmup,
+            duration=args.rate_duration,
+            seed=args.seed + (10 if kind == "json" else 11),
+        )
+        result["at_rate"] = {"offered_rate": offered, **at_rate}
+        result["ok_total"] += at_rate["ok_total"]
+    return result
+
+
+async def _intake_run(
+    service: Service,
+    workdir: Path,
+    kind: str,
+    args: argparse.Namespace,
+    *,
+    rate: float,
+    warmup: float,
+    duration: float,
+    seed: int,
 ) -> dict[str, Any]:
     sessions_before = await sessions_opened(service.database_url)
     outs, used = await run_clients(
@@ -245,23 +304,33 @@ async def intake(
         kind,
         clients=args.clients,
         processes=args.client_processes,
-        warmup=args.warmup,
-        duration=args.duration,
-        seed=args.seed + (0 if kind == "json" else 1),
+        warmup=warmup,
+        duration=duration,
+        seed=seed,
         people=args.people,
         no_nhs_share=args.no_nhs_share,
+        rate=rate,
     )
-    s = _summary(outs, args.duration)
+    s = _summary(outs, duration)
     s.pop("_timed")
-    rate = s.pop("_rate")
+    achieved = s.pop("_rate")
     opened = await sessions_opened(service.database_url) - sessions_before
-    return {
-        "referrals_per_s": rate,
+    # Whatever was due when: how many new referrals the service answered in the window.
+    served = round(sum(o.get("answered_in_window", 0) for o in outs) / duration, 1)
+    out: dict[str, Any] = {
+        "referrals_per_s": achieved,
+        "served_per_s": served,
+        "warmup_s": warmup,
+        "duration_s": duration,
         **s,
         "cpu": used,
-        "cpu_ms_per_referral": _per_request(used, rate),
+        "cpu_ms_per_referral": _per_request(used, served),
         "database_connections_opened": opened,
     }
+    if rate:
+        out["not_sent"] = sum(o.get("not_sent", 0) for o in outs)
+        out["behind_schedule_ms"] = max(o.get("behind_ms", 0.0) for o in outs)
+    return out
 
 
 def _per_request(used: dict[str, float], rate: float) -> dict[str, float]:
@@ -347,6 +416,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     results[kind] = await intake(svc, workdir, kind, args)
                     created += results[kind]["ok_total"]
                     print(f"{kind}: {_brief(results[kind])}", file=sys.stderr)
+                    if "at_rate" in results[kind]:
+                        print(
+                            f"{kind} at rate: {_brief(results[kind]['at_rate'])}", file=sys.stderr
+                        )
             if created:
                 published = await wait_published(svc.database_url, timeout=120)
                 found = await counts(svc.database_url)
@@ -398,6 +471,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "client_processes": args.client_processes,
             "warmup_s": args.warmup,
             "duration_s": args.duration,
+            "rate_json": args.rate_json,
+            "rate_fhir": args.rate_fhir,
+            "rate_warmup_s": args.rate_warmup,
+            "rate_duration_s": args.rate_duration,
             "people": args.people,
             "no_nhs_share": args.no_nhs_share,
             "stored": args.stored,

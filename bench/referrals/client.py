@@ -5,7 +5,10 @@
 waits for a line ``go START`` on stdin (``START`` is a wall-clock time shared by every client
 process). From then each client sends requests back to back, closed loop, until
 ``START + warmup + duration``; requests that end in the timed window (after the warm-up)
-are recorded. It writes what it saw to ``FILE`` as JSON and prints ``done``.
+are recorded. With ``--rate`` the load is open loop instead: requests are due at that rate
+and sent when due, on the first free client, and those due in the timed window are recorded,
+their latency counted from when they were due. It writes what it saw to ``FILE`` as JSON
+and prints ``done``.
 
 Kinds: ``json`` (``POST /api/v1/referrals``), ``fhir`` (``POST /fhir``, a transaction
 Bundle) and ``queue`` (``GET /api/v1/referrals`` with the triage queue's filters).
@@ -40,9 +43,13 @@ class Seen:
 
     ok: int = 0  # successful answers over the whole run, warm-up included
     sent: int = 0
+    not_sent: int = 0  # open loop: due, but still waiting for a free client at the end
+    behind_ms: float = 0.0  # open loop: how late the schedule itself ran, at worst
+    answered_in_window: int = 0  # successful answers that arrived in the timed window
     statuses: Counter[str] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # the first few failures, abridged
-    # Per request ending in the timed window: (end, latency, ok, kind); end is wall clock.
+    # Per request in the timed window: (when, latency, ok, kind); ``when`` is the wall-clock
+    # time it ended (closed loop) or was due (open loop).
     timed: list[tuple[float, float, bool, str]] = field(default_factory=list)
 
 
@@ -116,32 +123,87 @@ async def run_clients(args: argparse.Namespace, tokens: list[str]) -> Seen:
     end = window_start + args.duration
     await asyncio.sleep(max(start - time.time(), 0))
 
+    async def send(client: httpx.AsyncClient, request: Request) -> tuple[bool, str]:
+        try:
+            response = await client.request(
+                request.method, request.path, content=request.content, params=request.params
+            )
+        except httpx.HTTPError as e:
+            if len(seen.samples) < 5:
+                seen.samples.append(f"{type(e).__name__}: {e}"[:500])
+            seen.sent += 1
+            seen.statuses[type(e).__name__] += 1
+            return False, type(e).__name__
+        ok = _succeeded(args.kind, response)
+        status = str(response.status_code)
+        if not ok and len(seen.samples) < 5:
+            seen.samples.append(f"{status}: {response.text[:500]}")
+        seen.sent += 1
+        seen.ok += ok
+        seen.statuses[status if ok or status != "200" else "200 (not created)"] += 1
+        if ok and window_start <= time.time() < end:
+            seen.answered_in_window += 1
+        return ok, status
+
     async def one_client(client: httpx.AsyncClient) -> None:
         while time.time() < end:
             request = make()
             began = time.perf_counter()
-            try:
-                response = await client.request(
-                    request.method, request.path, content=request.content, params=request.params
-                )
-                ok = _succeeded(args.kind, response)
-                status = str(response.status_code)
-                if not ok and len(seen.samples) < 5:
-                    seen.samples.append(f"{status}: {response.text[:500]}")
-            except httpx.HTTPError as e:
-                ok, status = False, type(e).__name__
-                if len(seen.samples) < 5:
-                    seen.samples.append(f"{status}: {e}"[:500])
+            ok, _ = await send(client, request)
             latency = time.perf_counter() - began
             finished = time.time()
-            seen.sent += 1
-            seen.ok += ok
-            seen.statuses[status if ok or status != "200" else "200 (not created)"] += 1
             if window_start <= finished < end:
                 seen.timed.append((finished, latency, ok, request.kind))
 
+    async def open_loop() -> None:
+        """Requests at ``rate`` per second, each at its due time whether or not earlier
+        ones have been answered; a request waits for a free client (one connection each),
+        and that wait counts in its latency, which runs from when it was due."""
+        idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for c in clients:
+            idle.put_nowait(c)
+        waiting: set[asyncio.Task[None]] = set()
+        tasks: list[asyncio.Task[None]] = []
+        wall0, perf0 = time.time(), time.perf_counter()
+
+        async def one(request: Request, due: float) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            client = await idle.get()
+            waiting.discard(task)
+            try:
+                ok, _ = await send(client, request)
+            finally:
+                idle.put_nowait(client)
+            due_wall = wall0 + (due - perf0)
+            if window_start <= due_wall < end:
+                seen.timed.append((due_wall, time.perf_counter() - due, ok, request.kind))
+
+        i = 0
+        while True:
+            due = perf0 + i / args.rate
+            if wall0 + (due - perf0) >= end:
+                break
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                seen.behind_ms = max(seen.behind_ms, -delay * 1000)
+            task = asyncio.create_task(one(make(), due))
+            waiting.add(task)
+            tasks.append(task)
+            i += 1
+        # Still queued for a client when the schedule ends: never sent, so never written.
+        for task in list(waiting):
+            task.cancel()
+            seen.not_sent += 1
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     try:
-        await asyncio.gather(*(one_client(c) for c in clients))
+        if args.rate:
+            await open_loop()
+        else:
+            await asyncio.gather(*(one_client(c) for c in clients))
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
     return seen
@@ -164,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokens", type=Path, required=True, help="a JSON list of bearer tokens")
     p.add_argument("--warmup", type=float, required=True)
     p.add_argument("--duration", type=float, required=True)
+    p.add_argument(
+        "--rate", type=float, default=0.0, help="open loop at this many requests/s (0: closed)"
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--people", type=int, default=50_000)
     p.add_argument("--no-nhs-share", type=float, default=0.1)
@@ -177,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {
         "ok": seen.ok,
         "sent": seen.sent,
+        "not_sent": seen.not_sent,
+        "answered_in_window": seen.answered_in_window,
+        "behind_ms": round(seen.behind_ms, 1),
         "statuses": dict(seen.statuses),
         "samples": seen.samples,
         "timed": seen.timed,

@@ -11,6 +11,7 @@ FHIR_TARGET = 150.0  # referrals/s, FHIR transaction Bundles
 INTAKE_P99_TARGET_MS = 150.0
 QUEUE_P95_TARGET_MS = 50.0
 QUEUE_STORED_TARGET = 100_000
+ACHIEVED_SHARE = 0.95  # the offered rate counts as offered if this share of it was answered
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, bool]:
@@ -21,7 +22,17 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
             continue
         clean = r["failed"] == 0
         out[f"{kind}_throughput"] = clean and r["referrals_per_s"] >= target
-        out[f"{kind}_p99"] = clean and r["latency"]["p99_ms"] < INTAKE_P99_TARGET_MS
+        a = r.get("at_rate")
+        if a is None:  # no open-loop run: the closed loop's latency is all there is
+            out[f"{kind}_p99"] = clean and r["latency"]["p99_ms"] < INTAKE_P99_TARGET_MS
+        else:
+            out[f"{kind}_p99"] = (
+                a["failed"] == 0
+                and a["not_sent"] == 0
+                and a["offered_rate"] >= target
+                and a["referrals_per_s"] >= ACHIEVED_SHARE * a["offered_rate"]
+                and a["latency"]["p99_ms"] < INTAKE_P99_TARGET_MS
+            )
     q = results.get("queue")
     if q is not None:
         out["queue_p95"] = (
@@ -61,6 +72,88 @@ def _cpu(cpu: dict[str, float]) -> str:
 
 def _statuses(r: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+
+
+def _intake(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    intake = [k for k in ("json", "fhir") if k in results]
+    if intake:
+        names = {"json": "JSON `POST /api/v1/referrals`", "fhir": "FHIR `POST /fhir` (Bundle)"}
+        targets = {"json": JSON_TARGET, "fhir": FHIR_TARGET}
+        lines += [
+            "| | " + " | ".join(names[k] for k in intake) + " |",
+            "|---|" + "---:|" * len(intake),
+        ]
+
+        def row(label: str, get: Any) -> str:
+            return f"| {label} | " + " | ".join(str(get(results[k], k)) for k in intake) + " |"
+
+        lines += [
+            row(
+                "**referrals/s** (target ≥ 300 JSON, ≥ 150 FHIR)",
+                lambda r, k: f"**{r['referrals_per_s']}** (≥ {targets[k]:g})",
+            ),
+            row("created in the timed window (closed loop)", lambda r, k: r["timed_ok"]),
+            row("latency p50, ms (closed loop)", lambda r, k: r["latency"]["p50_ms"]),
+            row("latency p95, ms (closed loop)", lambda r, k: r["latency"]["p95_ms"]),
+            row("latency p99, ms (closed loop)", lambda r, k: r["latency"]["p99_ms"]),
+            row("latency max, ms (closed loop)", lambda r, k: r["latency"]["max_ms"]),
+            row("latency mean, ms (closed loop)", lambda r, k: r["latency"]["mean_ms"]),
+            row("requests, closed loop run (warm-up included)", lambda r, k: r["sent"]),
+            row("failed (not a new referral)", lambda r, k: r["failed"]),
+            row(
+                "**at the target rate (open loop)**: offered / answered per s (of those "
+                "due in the timed window) / served per s (whenever due)",
+                lambda r, k: (
+                    "{offered_rate:g} / {referrals_per_s} / {served_per_s}".format(**r["at_rate"])
+                    if "at_rate" in r
+                    else "—"
+                ),
+            ),
+            row(
+                "**latency p50 / p95 / p99 / max, ms** at that rate (target p99 < 150)",
+                lambda r, k: (
+                    "{p50_ms} / {p95_ms} / **{p99_ms}** / {max_ms}".format(
+                        **r["at_rate"]["latency"]
+                    )
+                    if "at_rate" in r
+                    else "—"
+                ),
+            ),
+            row(
+                "at that rate: failed / never sent (still queued at the end)",
+                lambda r, k: (
+                    f"{r['at_rate']['failed']} / {r['at_rate']['not_sent']}"
+                    if "at_rate" in r
+                    else "—"
+                ),
+            ),
+            row("answers", lambda r, k: _statuses(r)),
+            row(
+                "CPU per referral, ms: service / PostgreSQL",
+                lambda r, k: (
+                    "{service} / {postgres}".format(**r["cpu_ms_per_referral"])
+                    if r.get("cpu_ms_per_referral")
+                    else "—"
+                ),
+            ),
+            row(
+                "database connections the service opened (whole run)",
+                lambda r, k: r.get("database_connections_opened", "—"),
+            ),
+        ]
+        lines.append("")
+        for k in intake:
+            lines.append(f"- CPU during the {k.upper()} window: {_cpu(results[k]['cpu'])}")
+            if "at_rate" in results[k]:
+                lines.append(
+                    f"- CPU during the {k.upper()} window at the target rate: "
+                    + _cpu(results[k]["at_rate"]["cpu"])
+                )
+        for k in intake:
+            for sample in results[k].get("samples", []):
+                lines.append(f"- {k.upper()} failure: `{sample[:300]}`")
+    return lines
 
 
 def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
@@ -103,9 +196,16 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
         + f", database over {s.get('database_connection', 'TCP, 127.0.0.1')}"
         + f", database pool {s['database_pool_size']} "
         f"(+ the same again as overflow), Kafka client settings as for Tansu in dev and tests",
-        f"- Intake: {s['clients']} concurrent clients (httpx, one keep-alive connection each, "
-        f"closed loop) in {s['client_processes']} load-generator process(es); "
-        f"{s['warmup_s']} s warm-up, then {s['duration_s']} s timed, per format",
+        f"- Intake throughput: {s['clients']} concurrent clients (httpx, one keep-alive "
+        f"connection each, closed loop: each sends its next request when answered) in "
+        f"{s['client_processes']} load-generator process(es); {s['warmup_s']} s warm-up, then "
+        f"{s['duration_s']} s timed, per format",
+        f"- Intake latency: the target rate offered, open loop ({s.get('rate_json', 0):g} JSON, "
+        f"{s.get('rate_fhir', 0):g} FHIR requests/s, each sent when due on the first free one "
+        f"of the same {s['clients']} clients, latency counted from when it was due); "
+        f"{s.get('rate_warmup_s', 0)} s warm-up, then {s.get('rate_duration_s', 0)} s timed. "
+        "With 50 clients in a closed loop the mean latency is 50 ÷ the rate (167 ms at 300/s), "
+        "so p99 < 150 ms can only be asked at a given rate",
         f"- Each referral is new (no replays): {s['people']:,} synthetic people (999-range NHS "
         f"numbers), {round(100 * s['no_nhs_share'])}% with no NHS number (half of them with no "
         "GP either), NCL postcodes and GP practices from the reference data, every source and "
@@ -117,52 +217,7 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
     ]
     if s.get("profiled"):
         lines.append(f"- **Profiled** ({s['profiled']}): figures are slower than without it")
-    lines += ["", "## Intake", ""]
-    intake = [k for k in ("json", "fhir") if k in results]
-    if intake:
-        names = {"json": "JSON `POST /api/v1/referrals`", "fhir": "FHIR `POST /fhir` (Bundle)"}
-        targets = {"json": JSON_TARGET, "fhir": FHIR_TARGET}
-        lines += [
-            "| | " + " | ".join(names[k] for k in intake) + " |",
-            "|---|" + "---:|" * len(intake),
-        ]
-
-        def row(label: str, get: Any) -> str:
-            return f"| {label} | " + " | ".join(str(get(results[k], k)) for k in intake) + " |"
-
-        lines += [
-            row(
-                "**referrals/s** (target ≥ 300 JSON, ≥ 150 FHIR)",
-                lambda r, k: f"**{r['referrals_per_s']}** (≥ {targets[k]:g})",
-            ),
-            row("created in the timed window", lambda r, k: r["timed_ok"]),
-            row("**latency p50, ms**", lambda r, k: r["latency"]["p50_ms"]),
-            row("**latency p95, ms**", lambda r, k: r["latency"]["p95_ms"]),
-            row("**latency p99, ms** (target < 150)", lambda r, k: r["latency"]["p99_ms"]),
-            row("latency max, ms", lambda r, k: r["latency"]["max_ms"]),
-            row("latency mean, ms", lambda r, k: r["latency"]["mean_ms"]),
-            row("requests, whole run (warm-up included)", lambda r, k: r["sent"]),
-            row("failed (not a new referral)", lambda r, k: r["failed"]),
-            row("answers", lambda r, k: _statuses(r)),
-            row(
-                "CPU per referral, ms: service / PostgreSQL",
-                lambda r, k: (
-                    "{service} / {postgres}".format(**r["cpu_ms_per_referral"])
-                    if r.get("cpu_ms_per_referral")
-                    else "—"
-                ),
-            ),
-            row(
-                "database connections the service opened (whole run)",
-                lambda r, k: r.get("database_connections_opened", "—"),
-            ),
-        ]
-        lines.append("")
-        for k in intake:
-            lines.append(f"- CPU during the {k.upper()} window: {_cpu(results[k]['cpu'])}")
-        for k in intake:
-            for sample in results[k].get("samples", []):
-                lines.append(f"- {k.upper()} failure: `{sample[:300]}`")
+    lines += ["", "## Intake", "", *_intake(results)]
     checks = results.get("checks")
     if checks:
         lines += [
@@ -224,9 +279,9 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
         "## Targets",
         "",
         f"- JSON intake ≥ 300 referrals/s: {_yes(ok.get('json_throughput'))}; "
-        f"p99 < 150 ms: {_yes(ok.get('json_p99'))}",
+        f"p99 < 150 ms at 300/s: {_yes(ok.get('json_p99'))}",
         f"- FHIR Bundle intake ≥ 150 referrals/s: {_yes(ok.get('fhir_throughput'))}; "
-        f"p99 < 150 ms: {_yes(ok.get('fhir_p99'))}",
+        f"p99 < 150 ms at 150/s: {_yes(ok.get('fhir_p99'))}",
         f"- Triage queue p95 < 50 ms with 100,000 referrals stored: {_yes(ok.get('queue_p95'))}",
         f"- Rows written match the referrals created: {_yes(ok.get('counts_match'))}",
     ]
