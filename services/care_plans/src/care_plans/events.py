@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from care_plans.domain.changes import Happenings, overdue_actions
@@ -50,21 +51,16 @@ def person_updated(p: PersonRow, changed: list[str]) -> CloudEvent:
     return new_event(data, subject=str(p.id), person_id=p.id, neighbourhood=p.neighbourhood)
 
 
+@dataclass(frozen=True)
 class PlanContext:
     """What every event about one saved version shares."""
 
-    def __init__(
-        self,
-        *,
-        plan_id: uuid.UUID,
-        person_id: uuid.UUID,
-        neighbourhood: str | None,
-        version: int,
-        org: str | None,
-        at: datetime,
-    ) -> None:
-        self.plan_id, self.person_id, self.neighbourhood = plan_id, person_id, neighbourhood
-        self.version, self.org, self.at = version, org, at
+    plan_id: uuid.UUID
+    person_id: uuid.UUID
+    neighbourhood: str | None
+    version: int
+    org: str | None
+    at: datetime
 
     def common(self) -> dict[str, object]:
         return {

@@ -247,12 +247,10 @@ async def break_glass(
     short while (reads in that time are flagged too). Never a way to change the record."""
     if "person" in principal.roles:
         raise Forbidden("A person's token reads only their own record.")
-    person = await store.person(uow.session, person_id)
-    if person is None:
+    found = await store.person_and_plan(uow.session, person_id)
+    if found is None:
         raise NotFound(f"No person {person_id} has a record here.")
-    plan = await store.plan_for(uow.session, person_id)
-    if plan is None:
-        raise NotFound(f"No plan for person {person_id}.")
+    person, plan = found
     uow.session.add(
         BreakGlassRow(
             id=uuid.uuid4(),
@@ -308,7 +306,7 @@ async def record_person(
     member = CareTeamMember(
         name=principal.name or principal.sub,
         role="Recorded the person",
-        organisation=principal.org,
+        organisation=principal.org if principal.org and len(principal.org) >= 3 else None,
         team=team,
         practitioner=principal.sub,
         key_worker=True,
