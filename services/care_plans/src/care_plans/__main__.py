@@ -1,5 +1,6 @@
+from care_plans.app import create_app
 from care_plans.settings import CarePlansSettings
 from carethread.service import serve
 
 settings = CarePlansSettings()
-serve("care_plans.app:create_app", settings)
+serve(create_app(settings), settings)
