@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from care_plans import events
 from care_plans.domain.document import PlanDocument
+from care_plans.settings import CarePlansSettings
 from care_plans.store import plans as store
 from carethread.db import UnitOfWork
 from carethread.events import topics
@@ -50,8 +51,13 @@ async def announce_overdue_actions(uow: UnitOfWork, *, now: datetime, limit: int
     return len(rows)
 
 
-async def watch(runtime: ServiceRuntime, interval: float) -> None:
-    """Every ``interval`` seconds, announce what has become overdue (in batches)."""
+async def watch_overdue(runtime: ServiceRuntime) -> None:
+    """Every ``overdue_check_seconds``, announce what has become overdue (draining a backlog
+    in batches); 0 turns the watch off. Errors are logged and tried again next time."""
+    settings = runtime.settings
+    interval = settings.overdue_check_seconds if isinstance(settings, CarePlansSettings) else 300
+    if interval <= 0:
+        return
     while True:
         await asyncio.sleep(interval)
         try:
