@@ -24,6 +24,7 @@ from tests.stack import (
     DatabaseFactory,
     Stack,
     app_client,
+    referral_body,
     referrals_app,
     wait_until,
 )
@@ -89,6 +90,11 @@ async def test_an_accepted_referral_puts_the_team_in_the_care_team_once(
             return r.status_code == 200
 
         await wait_until(team_joined, what="the MDT in the care team")
+        # The front door's person event brought what the referral summary does not carry.
+        r = await care_plans.get(f"/api/v1/persons/{person_id}", headers=mdt_member)
+        assert r.status_code == 200, r.text
+        assert r.json()["nhs_number"] == referral_body(7)["person"]["nhs_number"]  # type: ignore[index]
+        assert r.json()["recorded_from"] == "front_door"
         assert [m["team"] for m in plan["care_team"]] == [NEIGHBOURHOOD]
         assert plan["meta"]["version"] == 2
         assert plan["meta"]["relationship"] == "care_team"
