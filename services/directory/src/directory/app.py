@@ -13,6 +13,7 @@ from carethread.service import ServiceDefinition, create_service_app
 from directory.api.cors import OpenCors
 from directory.api.imports import router as imports_router
 from directory.api.oruk import router as oruk_router
+from directory.api.proposals import router as proposals_router
 from directory.api.search import router as search_router
 from directory.api.services import router as services_router
 from directory.api.uptake import router as uptake_router
@@ -30,6 +31,7 @@ DEFINITION = ServiceDefinition(
     routers=[
         search_router,
         services_router,
+        proposals_router,
         imports_router,
         uptake_router,
         oruk_router,

@@ -131,9 +131,10 @@ async def save_listing(
     must_be_new: bool = False,
     strict: bool = True,
     expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Written:
     """Create the listing, or update it if its id is known; nothing is written (and no
-    event published) when the listing is unchanged."""
+    event published) when the listing is unchanged. ``reason`` goes into the history."""
     session = uow.session
     service_id = body.id or uuid.uuid4()
     existing = await session.get(ServiceRow, service_id)
@@ -181,7 +182,7 @@ async def save_listing(
     await store.replace_index(session, service_id, resolved.indexed)
     await store.index_text(session, row)
     event_id = await _record(
-        uow, row, revision, principal, now, previous_capacity=previous_capacity
+        uow, row, revision, principal, now, reason=reason, previous_capacity=previous_capacity
     )
     await session.flush()
     return Written(row, revision.change, event_id, resolved.warnings)
@@ -199,6 +200,7 @@ async def update_service(
     *,
     now: datetime,
     expected_version: int | None,
+    reason: str | None = None,
 ) -> Written:
     row = await service_or_404(uow, service_id)
     check_version(row, expected_version)
@@ -206,7 +208,9 @@ async def update_service(
         raise Conflict("The service is withdrawn: reinstate it before editing it.")
     merged = listing_of(row).model_dump() | patch.model_dump(exclude_unset=True)
     body = ServiceIn.model_validate(merged)
-    return await save_listing(uow, body, principal, now=now, expected_version=expected_version)
+    return await save_listing(
+        uow, body, principal, now=now, expected_version=expected_version, reason=reason
+    )
 
 
 async def change_capacity(

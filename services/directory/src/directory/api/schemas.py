@@ -336,3 +336,31 @@ class UptakeRow(BaseModel):
 
 class UptakePage(Page):
     items: list[UptakeRow]
+
+
+class ProposalIn(_In):
+    changes: ServicePatch
+    note: str | None = Field(default=None, max_length=2000, description="why, for the curator")
+
+
+class DecisionIn(_In):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ProposalRead(BaseModel):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    status: str
+    changes: dict[str, Any]
+    base_version: int
+    proposed_by: str
+    proposed_by_org: str | None
+    proposed_at: datetime
+    note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class ProposalPage(Page):
+    items: list[ProposalRead]

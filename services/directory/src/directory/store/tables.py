@@ -227,3 +227,24 @@ class ReferralRoutingRow(DirectoryBase):
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     routed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ServiceProposalRow(DirectoryBase):
+    """A change a VCSE organisation proposed to its listing, and the curator's decision."""
+
+    __tablename__ = "service_proposal"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_version: Mapped[int] = mapped_column(Integer)
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    proposed_by_org: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
