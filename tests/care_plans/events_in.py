@@ -71,7 +71,9 @@ def person_registered(nhs_number: str, *, at: datetime = AT, **details: object) 
     return envelope(data, person_id)
 
 
-def person_updated(nhs_number: str, *, at: datetime, **details: object) -> CloudEvent:
+def person_updated(
+    nhs_number: str, *, at: datetime, sequence: int, **details: object
+) -> CloudEvent:
     person_id = person_id_for_nhs_number(nhs_number)
     data = PersonUpdatedV1(
         person_id=person_id,
@@ -82,7 +84,7 @@ def person_updated(nhs_number: str, *, at: datetime, **details: object) -> Cloud
         referral_id=uuid.uuid4(),
         updated_at=at,
     )
-    return envelope(data, person_id)
+    return envelope(data, person_id, sequence=sequence)
 
 
 def referral_received(person_id: uuid.UUID, referral_id: uuid.UUID) -> CloudEvent:

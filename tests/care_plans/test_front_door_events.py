@@ -73,8 +73,10 @@ async def test_an_older_person_update_delivered_late_is_ignored(care_plans: Care
     person_id = person_id_for_nhs_number(nhs)
     await deliver(care_plans.app, person_registered(nhs))
     await deliver(care_plans.app, referral_received(person_id, uuid.uuid4()))
-    newer = person_updated(nhs, at=AT + timedelta(days=2), postcode="N7 6LB")
-    older = person_updated(nhs, at=AT + timedelta(days=1), postcode="N19 3NU")
+    # The front door's version decides, not the time: its times are when referrals came in
+    # (an EPR may send one late), so version 2 may carry a later time than version 3.
+    newer = person_updated(nhs, at=AT + timedelta(days=1), sequence=3, postcode="N7 6LB")
+    older = person_updated(nhs, at=AT + timedelta(days=2), sequence=2, postcode="N19 3NU")
     await deliver(care_plans.app, newer)
     await deliver(care_plans.app, older)
     person = (

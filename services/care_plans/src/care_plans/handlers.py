@@ -54,32 +54,48 @@ async def _start_from_front_door(
     return person
 
 
+def _is_stale(person: PersonRow, sequence: int | None, changed_at: datetime) -> bool:
+    """An older (or the same) version of the person than the one applied, delivered late.
+    The front door's ``sequence`` decides; its times are when referrals were received,
+    which need not increase."""
+    if sequence is not None and person.front_door_sequence is not None:
+        return sequence <= person.front_door_sequence
+    seen = person.front_door_changed_at
+    return seen is not None and changed_at <= seen
+
+
 async def _person_from_front_door(
-    uow: UnitOfWork, person_id: uuid.UUID, details: PersonDetails, changed_at: datetime
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    details: PersonDetails,
+    changed_at: datetime,
+    sequence: int | None,
 ) -> None:
     fields = details.model_dump(include=set(PERSON_FIELDS))
     now = datetime.now(UTC)
     person = await store.person(uow.session, person_id)
     if person is None:
         person = await _start_from_front_door(uow, person_id, fields, now)
+    elif _is_stale(person, sequence, changed_at):
+        return
     else:
-        seen = person.front_door_changed_at
-        if seen is not None and changed_at <= seen:
-            return  # an older (or the same) change, delivered late
         await records.update_person(uow, person, fields, now)
     person.front_door_changed_at = changed_at
+    person.front_door_sequence = sequence
 
 
 @router.on(PersonRegisteredV1)
 async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork) -> None:
     d = event.data
-    await _person_from_front_door(uow, d.person_id, d.person, d.registered_at)
+    await _person_from_front_door(
+        uow, d.person_id, d.person, d.registered_at, event.envelope.sequence
+    )
 
 
 @router.on(PersonUpdatedV1)
 async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
     d = event.data
-    await _person_from_front_door(uow, d.person_id, d.person, d.updated_at)
+    await _person_from_front_door(uow, d.person_id, d.person, d.updated_at, event.envelope.sequence)
 
 
 @router.on(ReferralReceivedV1)

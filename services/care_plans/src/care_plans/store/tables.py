@@ -53,8 +53,10 @@ class PersonRow(CarePlansBase):
     recorded_from: Mapped[str] = mapped_column(String(20))  # front_door | care_plans
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # When the front door last changed these details: an older person event is ignored.
+    # The front door's version of these details (its person events' ``sequence``) and when
+    # it changed them: an older person event is ignored (by version; by time if it has none).
     front_door_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    front_door_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CarePlanRow(CarePlansBase):
