@@ -32,6 +32,10 @@ async def inbox_count(url: str) -> int:
     return await scalar_int(url, select(func.count()).select_from(InboxRow))
 
 
+async def outbox_size(url: str) -> int:
+    return await scalar_int(url, select(func.count()).select_from(OutboxRow))
+
+
 async def unpublished(url: str) -> int:
     query = select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))
     return await scalar_int(url, query)

@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "development"
     host: str = "127.0.0.1"
     port: int = 0
+    # Server processes. Each runs the whole app (its own relay and consumer; on PostgreSQL one
+    # relay is active at a time); use as many as the machine has cores to spare.
+    workers: int = Field(1, ge=1, le=64)
     database_url: str = ""
     database_pool_size: int = 10
     data_dir: Path = Path("data")

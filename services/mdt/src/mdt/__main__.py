@@ -1,6 +1,5 @@
 from carethread.service import serve
-from mdt.app import create_app
 from mdt.settings import MdtSettings
 
 settings = MdtSettings()
-serve(create_app(settings), settings)
+serve("mdt.app:create_app", settings)

@@ -1,6 +1,5 @@
 from carethread.service import serve
-from outcomes.app import create_app
 from outcomes.settings import OutcomesSettings
 
 settings = OutcomesSettings()
-serve(create_app(settings), settings)
+serve("outcomes.app:create_app", settings)

@@ -1,6 +1,5 @@
 from carethread.service import serve
-from referrals.app import create_app
 from referrals.settings import ReferralsSettings
 
 settings = ReferralsSettings()
-serve(create_app(settings), settings)
+serve("referrals.app:create_app", settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 PLATFORM_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,8 +29,16 @@ def _upgrade(connection: Connection, source: MigrationSource) -> None:
     command.upgrade(config, "head")
 
 
+# Several processes of one service (workers, replicas) start at once: on PostgreSQL the first
+# to take this transaction-scoped lock migrates, the others wait and then find nothing to do.
+# (SQLite's write transactions already queue behind one another.)
+_MIGRATION_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('carethread-migrations'))")
+
+
 async def migrate(engine: AsyncEngine, service: MigrationSource | None) -> None:
     """Upgrade the platform tables, then (if given) the service's own, to head."""
     for source in (PLATFORM, service) if service else (PLATFORM,):
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(_MIGRATION_LOCK)
             await connection.run_sync(_upgrade, source)

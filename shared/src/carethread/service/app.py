@@ -156,12 +156,22 @@ def create_service_app(
     return app
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run one service in the foreground (what ``python -m <service>`` does)."""
+def serve(app_factory: str, settings: ServiceSettings) -> None:
+    """Run one service in the foreground (what ``python -m <service>`` does).
+
+    ``app_factory`` names the service's ``create_app`` (``"referrals.app:create_app"``): with
+    several ``workers`` each server process builds its own app from the environment.
+    """
     import uvicorn  # noqa: PLC0415  # only a process that serves needs the server
 
+    if settings.workers > 1 and settings.load_demo_data:
+        raise SystemExit(
+            f"{settings.service_name}: load the demo data with one worker, then start more"
+        )
     uvicorn.run(
-        app,
+        app_factory,
+        factory=True,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
