@@ -206,7 +206,7 @@ async def patch_plan(
 
 async def history(
     uow: UnitOfWork, person_id: uuid.UUID, principal: Principal, *, now: datetime
-) -> tuple[Opened, list[PlanVersionRow]]:
+) -> tuple[Opened, list[dict[str, Any]]]:
     opened = await open_record(uow, person_id, principal, now=now, action="read-history")
     return opened, await store.versions(uow.session, opened.plan.id)
 

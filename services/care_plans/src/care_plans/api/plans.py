@@ -117,11 +117,15 @@ async def patch_care_plan(
 @router.get("/history", response_model=list[VersionRead], name="read_care_plan_history")
 async def read_care_plan_history(
     person_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now
-) -> list[VersionRead]:
+) -> JSONResponse:
     """Every version: who saved it (organisation, role), when, and the paths they changed."""
     _, rows = await use_cases.history(uow, person_id, user, now=now)
     await uow.commit()
-    return [VersionRead.model_validate(r, from_attributes=True) for r in rows]
+    # Rows straight from the store's columns, in VersionRead's shape (documented above).
+    return JSONResponse(
+        [{**r, "changed_at": r["changed_at"].isoformat()} for r in rows],
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/history/{version}", response_model=PlanRead, name="read_care_plan_version")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
 from care_plans.domain.document import OPEN_ACTION, PlanDocument
@@ -65,15 +65,27 @@ async def plan(session: AsyncSession, plan_id: uuid.UUID) -> CarePlanRow | None:
     return await session.get(CarePlanRow, plan_id)
 
 
-async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[PlanVersionRow]:
-    """Every version's attribution and changed paths, without the documents themselves."""
-    rows = await session.scalars(
-        select(PlanVersionRow)
-        .options(defer(PlanVersionRow.document, raiseload=True))
+HISTORY_COLUMNS = (
+    PlanVersionRow.version,
+    PlanVersionRow.changed_by,
+    PlanVersionRow.changed_by_name,
+    PlanVersionRow.organisation,
+    PlanVersionRow.role,
+    PlanVersionRow.changed_at,
+    PlanVersionRow.reason,
+    PlanVersionRow.changes,
+)
+
+
+async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every version's attribution and changed paths, oldest first, without the documents
+    themselves (plain rows: a history is read often and is never changed)."""
+    result = await session.execute(
+        select(*HISTORY_COLUMNS)
         .where(PlanVersionRow.plan_id == plan_id)
         .order_by(PlanVersionRow.version)
     )
-    return list(rows.all())
+    return [dict(row._mapping) for row in result]
 
 
 async def version(session: AsyncSession, plan_id: uuid.UUID, number: int) -> PlanVersionRow | None:
