@@ -12,7 +12,7 @@ help:
 	@echo "make run    start the embedded stack (Tansu, five services, demo data) until Ctrl-C"
 	@echo "make test   run the whole test suite (SQLite, PostgreSQL if reachable, Tansu)"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict, import contracts"
-	@echo "make bench  event bus and referrals benchmarks (writes bench/results/)"
+	@echo "make bench  event bus, referrals and care plans benchmarks (writes bench/results/)"
 	@echo "make clean  remove data/ (dev databases, dev signing key, logs)"
 
 install:
@@ -39,6 +39,7 @@ format: install
 bench: install
 	$(UV) run --no-sync python -m bench
 	$(UV) run --no-sync python -m bench.referrals
+	$(UV) run --no-sync python -m bench.care_plans --persons 2000 --requests 1000
 
 clean:
 	rm -rf data/
