@@ -13,6 +13,7 @@ from carethread.service import ServiceDefinition, create_service_app
 from outcomes.api.indicators import router as indicators_router
 from outcomes.api.measures import router as measures_router
 from outcomes.api.opt_outs import router as opt_outs_router
+from outcomes.fhir.router import router as fhir_router
 from outcomes.handlers import router as event_router
 from outcomes.settings import OutcomesSettings
 
@@ -21,7 +22,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread outcomes",
     description="Person-level outcome measures and the population outcomes framework.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[measures_router, indicators_router, opt_outs_router],
+    routers=[measures_router, indicators_router, opt_outs_router, fhir_router],
     publishes=[topics.OUTCOMES, topics.AUDIT],
     consumes=event_router,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -128,7 +128,7 @@ async def record_measure(
                 raise Conflict("This Idempotency-Key was used for another user's measure.")
             return Recorded(earlier, replayed=True)
     scored = score_request(body)
-    taken_at = body.recorded_at or now
+    taken_at = (body.recorded_at or now).astimezone(UTC)  # stored and shown in UTC
     if taken_at > now:
         raise invalid("recorded_at", "a measure cannot be recorded as taken in the future")
     person = await people.get(uow, body.person_id)

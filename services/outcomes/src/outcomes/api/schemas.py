@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 CONTEXT_KINDS = ("referral_id", "social_prescription", "review")
 
@@ -78,8 +78,9 @@ class MeasureCreate(BaseModel):
     weights: list[float] | None = Field(default=None, max_length=50, description="gas weights")
     goal_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
     context: MeasureContext
-    recorded_at: datetime | None = Field(
-        default=None, description="when it was taken; now if left out; never in the future"
+    recorded_at: AwareDatetime | None = Field(
+        default=None,
+        description="when it was taken, with its time zone; now if left out; never in the future",
     )
 
 
