@@ -216,3 +216,30 @@ async def test_fhir_refusals_are_operation_outcomes(care_plans: CarePlans) -> No
     r = await post(care_plans, "Patient", bad)
     assert r.status_code == 422
     assert r.json()["issue"][0]["expression"] == ["Patient.identifier[0].value"]
+
+
+async def test_a_search_that_finds_no_one_is_an_empty_bundle(care_plans: CarePlans) -> None:
+    nobody = care_plans.next_nhs_number()
+    bundle = await get(care_plans, "Patient", identifier=f"{NHS_NUMBER}|{nobody}")
+    Bundle.model_validate(bundle)
+    assert (bundle["type"], bundle["total"], bundle["entry"]) == ("searchset", 0, [])
+    r = await care_plans.client.get(
+        "/fhir/Patient", params={"identifier": nobody}, headers=care_plans.gp()
+    )
+    assert r.status_code == 400  # the system is required: an NHS number, not any identifier
+    assert r.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_a_plan_from_a_system_without_a_relationship_is_refused(
+    care_plans: CarePlans,
+) -> None:
+    r = await post(care_plans, "Patient", example("Patient-RichardSmith"))
+    person_id = r.json()["id"]
+    plan = {
+        **example("CarePlan-WellnessPlan"),
+        "subject": {"reference": f"Patient/{person_id}"},
+    }
+    r = await post(care_plans, "CarePlan", plan, care_plans.outsider())
+    assert r.status_code == 403, r.text
+    assert r.json()["issue"][0]["code"] == "forbidden"
+    assert (await care_plans.plan(person_id)).json()["actions"] == []
