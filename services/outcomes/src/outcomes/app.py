@@ -13,6 +13,7 @@ from carethread.service import ServiceDefinition, create_service_app
 from outcomes.api.indicators import router as indicators_router
 from outcomes.api.measures import router as measures_router
 from outcomes.api.opt_outs import router as opt_outs_router
+from outcomes.demo import load_demo_measures
 from outcomes.fhir.router import router as fhir_router
 from outcomes.handlers import router as event_router
 from outcomes.settings import OutcomesSettings
@@ -25,6 +26,8 @@ DEFINITION = ServiceDefinition(
     routers=[measures_router, indicators_router, opt_outs_router, fhir_router],
     publishes=[topics.OUTCOMES, topics.AUDIT],
     consumes=event_router,
+    # Demo measures wait for the front door's demo people, so they load in the background.
+    background=[load_demo_measures],
 )
 
 
