@@ -181,3 +181,30 @@ async def test_concurrent_editors_on_postgresql_lose_no_update(pg_care_plans: Ca
     ).json()
     assert [v["version"] for v in history] == list(range(1, 3 + editors))
     assert len({v["changed_by"] for v in history[3:]}) == editors - 1
+
+
+async def test_a_retry_of_a_saved_change_succeeds_without_a_new_version(
+    care_plans: CarePlans,
+) -> None:
+    """A client whose response was lost sends the same write again, with the old ETag: the
+    change is already there, so it succeeds (RFC 9110, 13.1.1) and nothing is saved twice."""
+    person_id = await _two_editors(care_plans)
+    patch = {"story": "Rosa's own words, revised."}
+    first = await care_plans.patch(person_id, patch, '"2"')
+    assert (first.status_code, first.headers["ETag"]) == (200, '"3"')
+    again = await care_plans.patch(person_id, patch, '"2"')
+    assert (again.status_code, again.headers["ETag"]) == (200, '"3"')
+    whole = {k: v for k, v in first.json().items() if k != "meta"}
+    assert (await care_plans.put(person_id, whole, '"2"')).headers["ETag"] == '"3"'
+
+    # Anything else based on version 2 is refused: it would undo what version 3 did.
+    other = await care_plans.patch(person_id, {"story": "Something else."}, '"2"')
+    assert other.status_code == 412
+    broken = await care_plans.patch(person_id, {"goals": [{"description": ""}]}, '"2"')
+    assert broken.status_code == 412  # stale first, whatever else is wrong
+    history = (
+        await care_plans.client.get(
+            f"/api/v1/persons/{person_id}/care-plan/history", headers=care_plans.gp()
+        )
+    ).json()
+    assert [v["version"] for v in history] == [1, 2, 3]

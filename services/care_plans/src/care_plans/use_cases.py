@@ -151,13 +151,22 @@ async def open_record(
     return Opened(person, plan, rel)
 
 
-def _check_version(plan: CarePlanRow, expected: list[int]) -> None:
-    if plan.version not in expected:
-        raise PreconditionFailed(
-            f"The plan is at version {plan.version}, not {' or '.join(map(str, expected))}: "
-            "someone else saved it since you read it. Read it again, merge, and retry.",
-            current_version=plan.version,
-        )
+def _stale(plan: CarePlanRow, expected: list[int]) -> PreconditionFailed | None:
+    if plan.version in expected:
+        return None
+    return PreconditionFailed(
+        f"The plan is at version {plan.version}, not {' or '.join(map(str, expected))}: "
+        "someone else saved it since you read it. Read it again, merge, and retry.",
+        current_version=plan.version,
+    )
+
+
+def _already_applied(plan: CarePlanRow, wanted: PlanDocument) -> Saved | None:
+    """A write based on an old version whose result is the plan as it is now: a client
+    retrying after a lost response. RFC 9110 (13.1.1) lets it succeed, changing nothing."""
+    if diff(plan.document, wanted.as_json()):
+        return None
+    return Saved(plan, wanted, changed=False)
 
 
 def parse_document(data: Any) -> PlanDocument:
@@ -179,7 +188,12 @@ async def replace_plan(
     now: datetime,
 ) -> tuple[Saved, Relationship]:
     opened = await open_record(uow, person_id, principal, now=now, action="update", write=True)
-    _check_version(opened.plan, expected)
+    stale = _stale(opened.plan, expected)
+    if stale is not None:
+        done = _already_applied(opened.plan, document)
+        if done is None:
+            raise stale
+        return done, opened.relationship
     saved = await records.save_version(
         uow, opened.person, opened.plan, document, Editor.of(principal), now
     )
@@ -196,8 +210,18 @@ async def patch_plan(
     now: datetime,
 ) -> tuple[Saved, Relationship]:
     opened = await open_record(uow, person_id, principal, now=now, action="patch", write=True)
-    _check_version(opened.plan, expected)
-    document = parse_document(merge_patch(opened.plan.document, dict(patch)))
+    stale = _stale(opened.plan, expected)
+    try:
+        document = parse_document(merge_patch(opened.plan.document, dict(patch)))
+    except InvalidInput:
+        if stale is not None:
+            raise stale from None  # the version is the first thing wrong
+        raise
+    if stale is not None:
+        done = _already_applied(opened.plan, document)
+        if done is None:
+            raise stale
+        return done, opened.relationship
     saved = await records.save_version(
         uow, opened.person, opened.plan, document, Editor.of(principal), now
     )
