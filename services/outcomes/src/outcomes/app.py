@@ -10,6 +10,7 @@ from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
+from outcomes.announce import announce_periodically
 from outcomes.api.indicators import router as indicators_router
 from outcomes.api.measures import router as measures_router
 from outcomes.api.opt_outs import router as opt_outs_router
@@ -27,7 +28,7 @@ DEFINITION = ServiceDefinition(
     publishes=[topics.OUTCOMES, topics.AUDIT],
     consumes=event_router,
     # Demo measures wait for the front door's demo people, so they load in the background.
-    background=[load_demo_measures],
+    background=[load_demo_measures, announce_periodically],
 )
 
 

@@ -16,3 +16,6 @@ class OutcomesSettings(ServiceSettings):
     # counts from 1 to this are suppressed; the others are rounded to the nearest ROUND_TO.
     suppress_up_to: int = 7
     round_to: int = 5
+    # How often the key indicators are recomputed and, where they moved, announced
+    # (OUTCOMES_INDICATOR_PUBLISH_INTERVAL_S).
+    indicator_publish_interval_s: float = 300

@@ -178,3 +178,15 @@ class CareTeamMemberRow(OutcomesBase):
     organisation: Mapped[str | None] = mapped_column(String(20), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean)
     plan_version: Mapped[int] = mapped_column(Integer)
+
+
+class IndicatorPublicationRow(OutcomesBase):
+    """What was last announced for an indicator in one scope (the ICS, or a
+    neighbourhood), so an indicator-updated event goes out only when the figures move."""
+
+    __tablename__ = "indicator_publication"
+
+    indicator_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
