@@ -142,6 +142,7 @@ async def receive_referral(
     row.match_key = match_key
     links = await _links(uow, referral, match_key)
     row.probable_duplicate = any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links)
+    await _record_person(uow, referral, geography, now)
     uow.session.add(row)
     await uow.session.flush()  # the referral row exists before rows that refer to it
     for other_id, kind, matched_on in links:
@@ -154,7 +155,6 @@ async def receive_referral(
             )
         )
     uow.session.add(store.transition_row(None, referral, _intake(referral, principal)))
-    await _record_person(uow, referral, geography, now)
     await add_to_outbox(uow, event, topic=ReferralReceivedV1.topic, key=str(person.person_id))
     await record_access(
         uow,

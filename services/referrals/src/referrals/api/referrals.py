@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 Referrer = Annotated[Principal, Depends(require_roles("referrer", "triager", "admin"))]
 
 
-def clock() -> datetime:
+async def clock() -> datetime:
     """The time now; tests replace this dependency to move time on."""
     return datetime.now(UTC)
 
@@ -59,7 +59,7 @@ IfMatch = Annotated[
 MOVES = Literal["claim", "unclaim", "start", "complete", "withdraw", "info_provided"]
 
 
-def sla_targets(runtime: RuntimeDep) -> SlaTargets:
+async def sla_targets(runtime: RuntimeDep) -> SlaTargets:
     settings = runtime.settings
     return settings.sla_targets if isinstance(settings, ReferralsSettings) else SlaTargets()
 

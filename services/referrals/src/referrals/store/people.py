@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Result, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,23 +60,34 @@ def update(row: PersonRow, person: Person, now: datetime) -> None:
 async def insert_or_lock(uow: UnitOfWork, person: Person, now: datetime) -> tuple[PersonRow, bool]:
     """The person's row, locked until commit, and whether this call created it.
 
-    Two referrals for the same new person may arrive at once: the insert is a no-op for the
-    second (ON CONFLICT DO NOTHING), which then waits on the first's row lock (PostgreSQL) or
-    behind its write transaction (SQLite), and so sees it as an update, never as a clash.
+    Two referrals for the same new person may arrive at once: the second's insert meets the
+    first's row, waits for it (PostgreSQL's row lock; SQLite's single writer) and so sees an
+    update, never a clash.
     """
-    insert = postgres_insert if uow.is_postgres else sqlite_insert
+    values = {"person_id": person.person_id, "version": 1, "updated_at": now, **_values(person)}
+    if uow.is_postgres:
+        # One round trip: the no-op update locks an existing row; xmax = 0 only on a fresh one.
+        insert = postgres_insert(PersonRow).values(**values)
+        found: Result[PersonRow, bool] = await uow.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[PersonRow.person_id],
+                set_={"person_id": insert.excluded.person_id},
+            ).returning(PersonRow, literal_column("xmax = 0").label("inserted")),
+            execution_options={"populate_existing": True},
+        )
+        row, inserted = found.one()
+        return row, bool(inserted)
     created = await uow.session.execute(
-        insert(PersonRow)
-        .values(person_id=person.person_id, version=1, updated_at=now, **_values(person))
+        sqlite_insert(PersonRow)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=[PersonRow.person_id])
         .returning(PersonRow.person_id)
     )
     was_created = created.first() is not None
-    row = await uow.session.scalar(
+    existing = await uow.session.scalar(
         select(PersonRow)
         .where(PersonRow.person_id == person.person_id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
-    assert row is not None
-    return row, was_created
+    assert existing is not None
+    return existing, was_created

@@ -60,6 +60,7 @@ def to_row(referral: Referral, created_by: str, idempotency_key: str | None = No
         status_changed_at=referral.status_changed_at,
         claimed_by=referral.claimed_by,
         destination=_destination_json(referral.destination),
+        triaged_late=_triaged_late(referral),
         destination_kind=referral.destination.kind.value if referral.destination else None,
         destination_id=referral.destination.id if referral.destination else None,
         idempotency_key=idempotency_key,
@@ -128,6 +129,10 @@ def _destination(data: dict[str, str] | None) -> Destination | None:
     return Destination(kind=DestinationKind(data["kind"]), id=data["id"], name=data.get("name"))
 
 
+def _triaged_late(referral: Referral) -> bool:
+    return referral.triaged_at is not None and referral.triaged_at > referral.triage_due_at
+
+
 def update_row(row: ReferralRow, referral: Referral) -> None:
     row.status = referral.status.value
     row.version = referral.version
@@ -136,6 +141,7 @@ def update_row(row: ReferralRow, referral: Referral) -> None:
     row.claimed_by = referral.claimed_by
     row.destination = _destination_json(referral.destination)
     row.destination_kind = referral.destination.kind.value if referral.destination else None
+    row.triaged_late = _triaged_late(referral)
     row.destination_id = referral.destination.id if referral.destination else None
 
 
@@ -179,10 +185,7 @@ def breached_clause(now: datetime) -> ColumnElement[bool]:
     """The SQL twin of ``sla.is_breached``: triaged late, or still waiting past due."""
     # Null-safe in both halves, so that NOT(clause) is exactly "not breached".
     return or_(
-        and_(
-            ReferralRow.triaged_at.is_not(None),
-            ReferralRow.triaged_at > ReferralRow.triage_due_at,
-        ),
+        ReferralRow.triaged_late,
         and_(
             ReferralRow.triaged_at.is_(None),
             ReferralRow.status.in_(UNTRIAGED),

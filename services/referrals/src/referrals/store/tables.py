@@ -17,7 +17,12 @@ class ReferralsBase(DeclarativeBase):
 
 class ReferralRow(ReferralsBase):
     __tablename__ = "referral"
-    __table_args__ = (Index("ix_referral_borough_status", "borough", "status"),)
+    # The queue's filters, each in the queue's order (soonest due first); see referrals_0005.
+    __table_args__ = (
+        Index("ix_referral_queue_borough", "borough", "status", "triage_due_at", "id"),
+        Index("ix_referral_queue_neighbourhood", "neighbourhood", "status", "triage_due_at", "id"),
+        Index("ix_referral_queue_status", "status", "triage_due_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
@@ -65,6 +70,9 @@ class ReferralRow(ReferralsBase):
     # The destination again, as columns: the receiving team's view filters on them.
     destination_kind: Mapped[str | None] = mapped_column(String(30), nullable=True)
     destination_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    # Triaged after its due time (referrals_0005): half of "breached", kept so the queue can
+    # find it by index.
+    triaged_late: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class TransitionRow(ReferralsBase):
