@@ -94,7 +94,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--server-workers",
         type=int,
         default=1,
-        help="experiment: uvicorn worker processes (1: python -m referrals, as deployed)",
+        help="server processes (REFERRALS_WORKERS)",
     )
     p.add_argument(
         "--database-socket",

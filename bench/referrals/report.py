@@ -190,8 +190,8 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
             f"- Service: `python -m referrals` as `carethread dev` starts it (one uvicorn "
             f"process, {s['event_loop']})"
             if s.get("server_workers", 1) <= 1
-            else f"- Service: **{s['server_workers']} uvicorn worker processes** (an experiment; "
-            f"deployed, it is one), {s['event_loop']}"
+            else f"- Service: `python -m referrals` with **REFERRALS_WORKERS="
+            f"{s['server_workers']}** (uvicorn server processes), {s['event_loop']}"
         )
         + f", database over {s.get('database_connection', 'TCP, 127.0.0.1')}"
         + f", database pool {s['database_pool_size']} "

@@ -157,36 +157,10 @@ def _tansu() -> Iterator[TansuBroker]:
         broker.stop()
 
 
-def service_command(workers: int, port: int) -> list[str]:
-    """``python -m referrals``, as ``carethread dev`` and the deployment run it; with more
-    than one worker, uvicorn's own multi-process mode on the same app factory (an
-    experiment: the service has no setting for it)."""
-    if workers <= 1:
-        return [sys.executable, "-m", "referrals"]
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "referrals.app:create_app",
-        "--factory",
-        "--host=127.0.0.1",
-        f"--port={port}",
-        f"--workers={workers}",
-        "--no-access-log",
-        "--timeout-graceful-shutdown=10",
-    ]
-
-
-async def _migrate(database_url: str) -> None:
-    """Migrate before several workers start, so that they do not race to do it."""
-    from carethread.db import migrate  # noqa: PLC0415
-    from referrals.app import DEFINITION  # noqa: PLC0415
-
-    engine = create_engine(database_url)
-    try:
-        await migrate(engine, DEFINITION.migrations)
-    finally:
-        await engine.dispose()
+def service_command() -> list[str]:
+    """``python -m referrals``, as ``carethread dev`` and the deployment run it (with
+    ``REFERRALS_WORKERS`` server processes)."""
+    return [sys.executable, "-m", "referrals"]
 
 
 def over_unix_socket(database_url: str, directory: str) -> str:
@@ -227,9 +201,8 @@ async def running_service(
                 bootstrap=broker.bootstrap_servers,
                 pool_size=pool_size,
             )
-            if workers > 1:
-                await _migrate(database_url)
-            argv = (profiler or Profiler()).command(service_command(workers, port))
+            env["REFERRALS_WORKERS"] = str(workers)
+            argv = (profiler or Profiler()).command(service_command())
             log = workdir / "referrals.log"
             with log.open("ab") as out:
                 process = await asyncio.create_subprocess_exec(
