@@ -17,7 +17,6 @@ from care_plans.domain.diff import diff
 from care_plans.domain.document import (
     AboutMe,
     Action,
-    ActionStatus,
     CareTeamMember,
     Communication,
     ContingencyPlan,
@@ -28,6 +27,7 @@ from care_plans.domain.document import (
     PlanDocument,
     PlanStatus,
 )
+from care_plans.domain.patch import is_snapshot
 from carethread.nhs import person_id_for_nhs_number, synthetic_nhs_numbers
 
 BENCH_TEAM = "bench-gp-team"
@@ -106,21 +106,20 @@ def document(rng: random.Random, shape: Shape, today: date) -> PlanDocument:
     )
 
 
-def _next(rng: random.Random, doc: PlanDocument) -> PlanDocument:
-    """One realistic edit: an action moves on, or a goal, or the story."""
+def _edit(rng: random.Random, doc: dict[str, Any]) -> tuple[str, Any]:
+    """One realistic edit, made in place: an action moves on, a goal's importance, or the
+    story. Returns the path it changed and the new value."""
     choice = rng.random()
     if choice < 0.6:
-        i = rng.randrange(len(doc.actions))
-        status = rng.choice([ActionStatus.IN_PROGRESS, ActionStatus.PLANNED])
-        actions = list(doc.actions)
-        actions[i] = actions[i].model_copy(update={"status": status})
-        return doc.model_copy(update={"actions": actions})
+        action = rng.choice(doc["actions"])
+        action["status"] = "in_progress" if action["status"] == "planned" else "planned"
+        return f"/actions/{action['id']}/status", action["status"]
     if choice < 0.8:
-        i = rng.randrange(len(doc.goals))
-        goals = list(doc.goals)
-        goals[i] = goals[i].model_copy(update={"importance": rng.randint(1, 10)})
-        return doc.model_copy(update={"goals": goals})
-    return doc.model_copy(update={"story": doc.story + " " + _words(rng, 5)})
+        goal = rng.choice(doc["goals"])
+        goal["importance"] = rng.randint(1, 10)
+        return f"/goals/{goal['id']}/importance", goal["importance"]
+    doc["story"] = doc["story"] + " " + _words(rng, 5)
+    return "/story", doc["story"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,8 @@ def _rows(
 ) -> Iterator[
     tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 ]:
+    """Each person's rows, their versions stored as the service stores them: whole at each
+    snapshot, otherwise the patch on the version before."""
     rng = random.Random(seed)
     numbers = synthetic_nhs_numbers(start=200_000)
     for n in range(shape.persons):
@@ -142,44 +143,33 @@ def _rows(
         plan_id = uuid.uuid4()
         started = now - timedelta(days=400)
         person = (
-            person_id,
-            nhs,
-            f"Person{n}",
-            "Synthetic",
-            date(1950, 1, 1),
-            "F83004",
-            "U02795",
-            False,
-            "care_plans",
-            started,
-            now,
-        )
-        doc = document(rng, shape, started.date())
+            person_id, nhs, f"Person{n}", "Synthetic", date(1950, 1, 1), "F83004",
+            "U02795", False, "care_plans", started, now,
+        )  # fmt: skip
+        model = document(rng, shape, started.date())
+        doc = model.as_json()
+        first = [{"path": c.path, "op": c.op} for c in diff(PlanDocument().as_json(), doc)]
         versions = []
-        previous: dict[str, Any] = PlanDocument().as_json()
         for v in range(1, shape.versions + 1):
-            current = doc.as_json()
-            changes = [{"path": c.path, "op": c.op} for c in diff(previous, current)]
-            at = started + timedelta(days=v)
+            if v == 1:
+                changes, patch = first, None
+            else:
+                path, value = _edit(rng, doc)
+                changes, patch = [{"path": path, "op": "changed"}], [{"path": path, "value": value}]
+            whole = is_snapshot(v)
             versions.append(
                 (
-                    plan_id,
-                    v,
-                    json.dumps(current),
-                    "bench.user",
-                    "Bench User",
-                    "F83004",
-                    "practitioner",
-                    at,
-                    json.dumps(changes),
+                    plan_id, v, json.dumps(doc) if whole else None,
+                    None if whole else json.dumps(patch), "bench.user", "Bench User", "F83004",
+                    "practitioner", started + timedelta(days=v), json.dumps(changes),
                 )
-            )
-            previous = current
-            if v < shape.versions:
-                doc = _next(rng, doc)
-        final = json.dumps(doc.as_json())
+            )  # fmt: skip
+        final = json.dumps(doc)
         plan = (plan_id, person_id, shape.versions, final, started, now, "bench.user", "F83004")
-        actions = [(a.id, plan_id, person_id, a.status.value, a.due_date) for a in doc.actions]
+        actions = [
+            (uuid.UUID(a["id"]), plan_id, person_id, a["status"], date.fromisoformat(a["due_date"]))
+            for a in doc["actions"]
+        ]
         yield person, plan, versions, actions
 
 
@@ -235,6 +225,7 @@ async def seed(dsn: str, shape: Shape, *, seed: int = 20261130, batch: int = 200
                     "plan_id",
                     "version",
                     "document",
+                    "patch",
                     "changed_by",
                     "changed_by_name",
                     "organisation",

@@ -6,11 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from care_plans.domain.access import Caller, OpenReferral, Relationship, relationship
 from care_plans.domain.diff import Change, diff, sections
 from care_plans.domain.document import CareTeamMember
 from care_plans.domain.merge_patch import merge_patch
+from care_plans.domain.patch import apply_patch, make_patch
 
 # The examples of RFC 7396, appendix A.
 RFC_7396_EXAMPLES: list[tuple[Any, Any, Any]] = [
@@ -107,3 +110,40 @@ PERSON = str(uuid.uuid4())
 )
 def test_relationships(who: Caller, referrals: list[OpenReferral], expected: Relationship) -> None:
     assert relationship(who, PERSON, [GP, NURSE], referrals) is expected
+
+
+keyed_items = st.lists(
+    st.fixed_dictionaries(
+        {"id": st.sampled_from(["a", "b", "c", "d/e", "f~g"]), "v": st.integers(0, 3)}
+    ),
+    max_size=4,
+    unique_by=lambda i: i["id"],
+)
+documents = st.fixed_dictionaries(
+    {
+        "story": st.text(max_size=5),
+        "goals": keyed_items,
+        "strengths": st.lists(st.text(max_size=3), max_size=3),
+        "about_me": st.dictionaries(
+            st.sampled_from(["what_matters_to_me", "a/b", "c~d"]), st.integers(0, 2), max_size=3
+        ),
+    },
+    optional={"review_date": st.none() | st.just("2027-01-01")},
+)
+
+
+@given(before=documents, after=documents)
+def test_a_patch_turns_one_version_into_the_next(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    steps = make_patch(before, after)
+    assert apply_patch(before, steps) == after
+    assert apply_patch(before, []) == before
+
+
+def test_a_change_inside_a_list_of_items_is_a_small_step() -> None:
+    before = {"actions": [{"id": "a1", "status": "planned"}, {"id": "a2", "status": "planned"}]}
+    after = {"actions": [{"id": "a1", "status": "planned"}, {"id": "a2", "status": "completed"}]}
+    assert make_patch(before, after) == [{"path": "/actions/a2/status", "value": "completed"}]
+    reordered = {"actions": list(reversed(after["actions"]))}
+    assert make_patch(after, reordered) == [{"path": "/actions", "value": reordered["actions"]}]

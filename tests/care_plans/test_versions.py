@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from care_plans.api.dependencies import clock
 from care_plans.app import create_app
 from care_plans.settings import CarePlansSettings
+from care_plans.store.tables import PlanVersionRow
+from carethread.db import create_engine, session_factory
 from carethread.messaging import InMemoryBroker
 from carethread.settings import AuthSettings, KafkaSettings
 from carethread.testing.apps import running
@@ -208,3 +212,45 @@ async def test_a_retry_of_a_saved_change_succeeds_without_a_new_version(
         )
     ).json()
     assert [v["version"] for v in history] == [1, 2, 3]
+
+
+async def test_any_version_of_a_long_history_reads_back_as_it_was(care_plans: CarePlans) -> None:
+    """Most versions are stored as patches on the one before, with a whole snapshot every
+    25: every version still reads back exactly, and diffs span snapshots."""
+    person_id = await _two_editors(care_plans)  # versions 1 and 2
+    url = f"/api/v1/persons/{person_id}/care-plan"
+    saved: dict[int, dict[str, Any]] = {}
+    for n in range(3, 33):
+        current = (await care_plans.plan(person_id)).json()
+        actions = current["actions"]
+        actions[n % 2]["status"] = "in_progress" if n % 3 else "planned"
+        contacts = current["contacts"] if n != 20 else []  # a list that loses its item
+        r = await care_plans.patch(
+            person_id,
+            {"story": f"story {n}", "actions": actions, "contacts": contacts},
+            f'"{n - 1}"',
+        )
+        assert r.status_code == 200, r.text
+        saved[n] = {k: v for k, v in r.json().items() if k != "meta"}
+
+    engine = create_engine(care_plans.settings.database_url)
+    async with session_factory(engine)() as s:
+        whole = await s.scalars(
+            select(PlanVersionRow.version)
+            .where(PlanVersionRow.document.is_not(None))
+            .order_by(PlanVersionRow.version)
+        )
+        assert list(whole) == [1, 26]
+    await engine.dispose()
+
+    for n in (3, 19, 20, 25, 26, 27, 32):
+        r = await care_plans.client.get(f"{url}/history/{n}", headers=care_plans.gp())
+        assert r.status_code == 200, r.text
+        assert {k: v for k, v in r.json().items() if k != "meta"} == saved[n], n
+    r = await care_plans.client.get(
+        f"{url}/diff", params={"from": 19, "to": 30}, headers=care_plans.gp()
+    )
+    changes = {c["path"]: c for c in r.json()["changes"]}
+    assert changes["/story"]["before"] == "story 19"
+    assert changes["/story"]["after"] == "story 30"
+    assert changes[f"/contacts/{saved[19]['contacts'][0]['id']}"]["op"] == "removed"

@@ -16,6 +16,7 @@ from care_plans import events
 from care_plans.domain.changes import happenings
 from care_plans.domain.diff import diff, sections
 from care_plans.domain.document import CareTeamMember, PlanDocument
+from care_plans.domain.patch import is_snapshot, make_patch
 from care_plans.domain.rules import Violation, violations
 from care_plans.store import plans as store
 from care_plans.store.tables import CarePlanRow, PersonRow, PlanVersionRow
@@ -169,11 +170,16 @@ def _version_row(
     now: datetime,
     changes: list[dict[str, str]],
     reason: str | None,
+    previous: dict[str, Any] | None = None,
 ) -> PlanVersionRow:
+    """The version just saved: whole if it starts a stretch of versions (see ``snapshot``),
+    else the patch from ``previous``, the version before."""
+    whole = previous is None or is_snapshot(plan.version)
     return PlanVersionRow(
         plan_id=plan.id,
         version=plan.version,
-        document=plan.document,
+        document=plan.document if whole else None,
+        patch=None if whole else make_patch(previous, plan.document),
         changed_by=editor.sub,
         changed_by_name=editor.name,
         organisation=editor.org,
@@ -229,10 +235,11 @@ async def save_version(
     changes = diff(before.as_json(), after.as_json())
     if not changes:
         return Saved(plan, before, changed=False)
+    previous = plan.document
     plan.version += 1
     plan.document = after.as_json()
     plan.updated_at, plan.updated_by, plan.updated_by_org = now, editor.sub, editor.org
-    uow.session.add(_version_row(plan, editor, now, changes_json(changes), reason))
+    uow.session.add(_version_row(plan, editor, now, changes_json(changes), reason, previous))
     changed_sections = sections(changes)
     if "actions" in changed_sections:
         await store.sync_actions(uow.session, plan, after)

@@ -6,11 +6,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
 from care_plans.domain.document import OPEN_ACTION, PlanDocument
+from care_plans.domain.patch import apply_patch
 from care_plans.store.tables import (
     BreakGlassRow,
     CarePlanRow,
@@ -89,7 +90,37 @@ async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[dict[str, 
 
 
 async def version(session: AsyncSession, plan_id: uuid.UUID, number: int) -> PlanVersionRow | None:
-    return await session.get(PlanVersionRow, (plan_id, number))
+    """Version ``number`` with its ``document`` rebuilt (from the snapshot before it and the
+    patches since) when it was stored as a patch. The row is detached: never saved again."""
+    rows = list(
+        (
+            await session.scalars(
+                select(PlanVersionRow)
+                .where(
+                    PlanVersionRow.plan_id == plan_id,
+                    PlanVersionRow.version <= number,
+                    PlanVersionRow.version
+                    >= select(func.max(PlanVersionRow.version))
+                    .where(
+                        PlanVersionRow.plan_id == plan_id,
+                        PlanVersionRow.version <= number,
+                        PlanVersionRow.document.is_not(None),
+                    )
+                    .scalar_subquery(),
+                )
+                .order_by(PlanVersionRow.version)
+            )
+        ).all()
+    )
+    if not rows or rows[-1].version != number:
+        return None
+    document = rows[0].document
+    for row in rows[1:]:
+        document = apply_patch(document, row.patch or [])
+    target = rows[-1]
+    session.expunge(target)
+    target.document = document
+    return target
 
 
 async def open_referrals(session: AsyncSession, person_id: uuid.UUID) -> list[OpenReferral]:

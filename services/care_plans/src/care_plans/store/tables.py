@@ -73,13 +73,18 @@ class CarePlanRow(CarePlansBase):
 
 
 class PlanVersionRow(CarePlansBase):
-    """One saved version: the whole document, who saved it and what they changed."""
+    """One saved version: who saved it, what they changed, and the plan as it then was —
+    whole every few versions (a snapshot), otherwise as a patch on the version before."""
 
     __tablename__ = "care_plan_version"
 
     plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("care_plan.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # none_as_null: "no document" is SQL NULL (found by IS NULL), not the JSON value null.
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    patch: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
     changed_by: Mapped[str] = mapped_column(String(200))
     changed_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     organisation: Mapped[str | None] = mapped_column(String(20), nullable=True)
