@@ -32,7 +32,7 @@ from carethread.events.referrals import (
 )
 from carethread.messaging import EventRouter
 from outcomes.domain.population import declared_flags
-from outcomes.store import facts, people
+from outcomes.store import facts, people, rows
 from outcomes.store.tables import (
     CarePlanFactRow,
     CareTeamMemberRow,
@@ -117,8 +117,7 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
     person = await people.apply_details(
         uow, d.person_id, summary, changed_at=d.received_at, authoritative=False
     )
-    await uow.session.flush()  # the reasons count towards the person's PLUS groups
-    await people.refresh_groups(uow, person)
+    people.note_reasons(person, d.reason_codes)
 
 
 @router.on(ReferralTriagedV1)
@@ -173,10 +172,12 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
 @router.on(CarePlanCreatedV1)
 async def on_care_plan_created(event: Event[CarePlanCreatedV1], uow: UnitOfWork) -> None:
     d = event.data
-    row = await uow.session.get(CarePlanFactRow, d.person_id)
+    row = await rows.find(uow, CarePlanFactRow, d.person_id)
     if row is None:
-        uow.session.add(
-            CarePlanFactRow(person_id=d.person_id, plan_id=d.plan_id, created_at=d.changed_at)
+        rows.add(
+            uow,
+            CarePlanFactRow(person_id=d.person_id, plan_id=d.plan_id, created_at=d.changed_at),
+            d.person_id,
         )
     elif d.changed_at < row.created_at:
         row.plan_id, row.created_at = d.plan_id, d.changed_at
@@ -184,7 +185,7 @@ async def on_care_plan_created(event: Event[CarePlanCreatedV1], uow: UnitOfWork)
 
 async def _goal(uow: UnitOfWork, event: Event[GoalAddedV1] | Event[GoalAchievedV1]) -> GoalFactRow:
     d = event.data
-    row = await uow.session.get(GoalFactRow, d.goal_id)
+    row = await rows.find(uow, GoalFactRow, d.goal_id)
     if row is None:
         row = GoalFactRow(
             goal_id=d.goal_id,
@@ -193,7 +194,7 @@ async def _goal(uow: UnitOfWork, event: Event[GoalAddedV1] | Event[GoalAchievedV
             plan_version=d.version,
             added_at=d.changed_at,
         )
-        uow.session.add(row)
+        rows.add(uow, row, d.goal_id)
     elif d.version > row.plan_version:
         row.status, row.plan_version = d.status, d.version
     return row
@@ -217,15 +218,18 @@ async def on_plan_action_overdue(event: Event[PlanActionOverdueV1], uow: UnitOfW
     d = event.data
     if d.due_date is None:
         return
-    if await uow.session.get(OverdueActionRow, (d.action_id, d.due_date)) is None:
-        uow.session.add(
+    key = (d.action_id, d.due_date)
+    if await rows.find(uow, OverdueActionRow, key) is None:
+        rows.add(
+            uow,
             OverdueActionRow(
                 action_id=d.action_id,
                 due_date=d.due_date,
                 person_id=d.person_id,
                 owner_org=d.owner_org,
                 announced_at=d.changed_at,
-            )
+            ),
+            key,
         )
 
 
@@ -236,9 +240,11 @@ async def _care_team(
     active: bool,
 ) -> None:
     d = event.data
-    row = await uow.session.get(CareTeamMemberRow, (d.person_id, d.member_id))
+    key = (d.person_id, d.member_id)
+    row = await rows.find(uow, CareTeamMemberRow, key)
     if row is None:
-        uow.session.add(
+        rows.add(
+            uow,
             CareTeamMemberRow(
                 person_id=d.person_id,
                 member_id=d.member_id,
@@ -246,7 +252,8 @@ async def _care_team(
                 organisation=d.organisation,
                 active=active,
                 plan_version=d.version,
-            )
+            ),
+            key,
         )
     elif d.version > row.plan_version:
         row.active, row.plan_version = active, d.version

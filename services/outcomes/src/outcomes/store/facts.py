@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 
 from carethread.db import UnitOfWork
+from outcomes.store import rows
 from outcomes.store.tables import ReferralFactRow, ReferralVolumeRow
 
 UNKNOWN_NEIGHBOURHOOD = "unknown"
@@ -18,10 +19,12 @@ async def count_received(
     uow: UnitOfWork, day_at: datetime, neighbourhood: str | None, source: str
 ) -> None:
     key = (day_at.date(), neighbourhood or UNKNOWN_NEIGHBOURHOOD, source)
-    row = await uow.session.get(ReferralVolumeRow, key)
+    row = await rows.find(uow, ReferralVolumeRow, key)
     if row is None:
-        uow.session.add(
-            ReferralVolumeRow(day=key[0], neighbourhood=key[1], source=key[2], referrals=1)
+        rows.add(
+            uow,
+            ReferralVolumeRow(day=key[0], neighbourhood=key[1], source=key[2], referrals=1),
+            key,
         )
     else:
         row.referrals += 1
@@ -32,7 +35,7 @@ async def referral(
 ) -> tuple[ReferralFactRow, bool]:
     """The referral's fact row, and whether this event is newer than what it holds (an
     event about a referral received before this service listened starts a partial row)."""
-    row = await uow.session.get(ReferralFactRow, referral_id)
+    row = await rows.find(uow, ReferralFactRow, referral_id)
     if row is None:
         row = ReferralFactRow(
             referral_id=referral_id,
@@ -43,7 +46,7 @@ async def referral(
             sla_breached=False,
             social_prescription=False,
         )
-        uow.session.add(row)
+        rows.add(uow, row, referral_id)
     fresh = sequence > row.sequence
     if fresh:
         row.sequence = sequence

@@ -7,13 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from carethread.db import UnitOfWork
 from outcomes.domain.population import plus_groups
-from outcomes.store.tables import DataOptOutRow, PersonRow, ReferralFactRow
+from outcomes.store import rows
+from outcomes.store.tables import DataOptOutRow, PersonRow
 
 CARERS_REASON = "carers"
+
+
+def note_reasons(row: PersonRow, reason_codes: Sequence[str]) -> None:
+    """A referral for carers' support makes the person a carer (a PLUS group) for good."""
+    if CARERS_REASON in reason_codes and not row.referred_as_carer:
+        row.referred_as_carer = True
+        refresh_groups(row)
 
 
 @dataclass(frozen=True)
@@ -32,19 +38,10 @@ class Details:
     declared_groups: Sequence[str] = ()
 
 
-async def _referred_as_carer(uow: UnitOfWork, person_id: uuid.UUID) -> bool:
-    reasons = await uow.session.scalars(
-        select(ReferralFactRow.reason_codes).where(ReferralFactRow.person_id == person_id)
-    )
-    return any(CARERS_REASON in (codes or []) for codes in reasons)
-
-
 DERIVED_GROUPS = ("inclusion_health", "carer")
 
 
-async def refresh_groups(
-    uow: UnitOfWork, row: PersonRow, declared: Sequence[str] | None = None
-) -> None:
+def refresh_groups(row: PersonRow, declared: Sequence[str] | None = None) -> None:
     """Recompute the PLUS groups from everything known, whatever order it came in;
     ``declared`` (from a person event) replaces the groups declared before."""
     if declared is None:
@@ -52,7 +49,7 @@ async def refresh_groups(
     groups = plus_groups(
         registered_with_gp=row.gp_practice_code is not None,
         declared=declared,
-        referred_as_carer=await _referred_as_carer(uow, row.person_id),
+        referred_as_carer=row.referred_as_carer,
     )
     row.plus_groups = groups
     row.in_plus_group = bool(groups)
@@ -69,10 +66,12 @@ async def apply_details(
     """Record a person's details. A person event (``authoritative``) replaces what we had
     unless an event at least as new was applied; a referral's summary only fills in a
     person we have not heard of."""
-    row = await uow.session.get(PersonRow, person_id)
+    row = await rows.find(uow, PersonRow, person_id)
     if row is None:
-        row = PersonRow(person_id=person_id, plus_groups=[], first_seen_at=changed_at)
-        uow.session.add(row)
+        row = PersonRow(
+            person_id=person_id, plus_groups=[], referred_as_carer=False, first_seen_at=changed_at
+        )
+        rows.add(uow, row, person_id)
     elif not authoritative or (
         row.details_changed_at is not None and changed_at <= row.details_changed_at
     ):
@@ -89,16 +88,17 @@ async def apply_details(
     if authoritative:
         row.details_changed_at = changed_at
         row.first_seen_at = min(row.first_seen_at, changed_at)
-    await refresh_groups(uow, row, details.declared_groups if authoritative else None)
+    refresh_groups(row, details.declared_groups if authoritative else None)
     return row
 
 
 async def set_opt_out(uow: UnitOfWork, person_id: uuid.UUID, opted_out: bool, at: datetime) -> None:
-    row = await uow.session.get(DataOptOutRow, person_id)
+    row = await rows.find(uow, DataOptOutRow, person_id)
     if opted_out and row is None:
-        uow.session.add(DataOptOutRow(person_id=person_id, recorded_at=at, source="event"))
+        rows.add(uow, DataOptOutRow(person_id=person_id, recorded_at=at, source="event"), person_id)
     elif not opted_out and row is not None:
         await uow.session.delete(row)
+        rows.forget(uow, DataOptOutRow, person_id)
 
 
 async def get(uow: UnitOfWork, person_id: uuid.UUID) -> PersonRow | None:

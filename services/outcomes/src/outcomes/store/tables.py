@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Uuid, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from carethread.db import UtcDateTime, new_metadata
@@ -48,6 +48,9 @@ class PersonRow(OutcomesBase):
     # learning_disability, carer), and whether any: the column breakdowns group by.
     plus_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     in_plus_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    referred_as_carer: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # a referral for carers' support came for them (migration outcomes_0005)
     # The time of the latest person event applied: an older one delivered late is ignored.
     details_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
