@@ -11,6 +11,7 @@ from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
 from outcomes.announce import announce_periodically
+from outcomes.api.activity import router as activity_router
 from outcomes.api.indicators import router as indicators_router
 from outcomes.api.measures import router as measures_router
 from outcomes.api.opt_outs import router as opt_outs_router
@@ -24,7 +25,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread outcomes",
     description="Person-level outcome measures and the population outcomes framework.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[measures_router, indicators_router, opt_outs_router, fhir_router],
+    routers=[measures_router, indicators_router, activity_router, opt_outs_router, fhir_router],
     publishes=[topics.OUTCOMES, topics.AUDIT],
     consumes=event_router,
     # Demo measures wait for the front door's demo people, so they load in the background.
