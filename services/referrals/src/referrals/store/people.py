@@ -10,10 +10,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from carethread.db import UnitOfWork
 from referrals.domain.person import Person, Sex
-from referrals.store.tables import PersonRow
+from referrals.store.tables import PersonRow, ReferralRow
 
 
-def _values(person: Person) -> dict[str, object]:
+def person_columns(person: Person) -> dict[str, object]:
+    """The person's columns, as the person table and each referral row store them."""
     return {
         "nhs_number": person.nhs_number,
         "given_name": person.given_name,
@@ -31,7 +32,8 @@ def _values(person: Person) -> dict[str, object]:
     }
 
 
-def from_row(row: PersonRow) -> Person:
+def from_row(row: PersonRow | ReferralRow) -> Person:
+    """The person from their row, or as a referral recorded them."""
     return Person(
         person_id=row.person_id,
         nhs_number=row.nhs_number,
@@ -51,7 +53,7 @@ def from_row(row: PersonRow) -> Person:
 
 
 def update(row: PersonRow, person: Person, now: datetime) -> None:
-    for name, value in _values(person).items():
+    for name, value in person_columns(person).items():
         setattr(row, name, value)
     row.version += 1
     row.updated_at = now
@@ -64,7 +66,12 @@ async def insert_or_lock(uow: UnitOfWork, person: Person, now: datetime) -> tupl
     first's row, waits for it (PostgreSQL's row lock; SQLite's single writer) and so sees an
     update, never a clash.
     """
-    values = {"person_id": person.person_id, "version": 1, "updated_at": now, **_values(person)}
+    values = {
+        "person_id": person.person_id,
+        "version": 1,
+        "updated_at": now,
+        **person_columns(person),
+    }
     if uow.is_postgres:
         # One round trip: the no-op update locks an existing row; xmax = 0 only on a fresh one.
         insert = postgres_insert(PersonRow).values(**values)

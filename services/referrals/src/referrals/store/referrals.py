@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referrals.domain.lifecycle import OPEN, Status
-from referrals.domain.person import Person, Sex
 from referrals.domain.referral import (
     Destination,
     DestinationKind,
@@ -19,6 +18,7 @@ from referrals.domain.referral import (
     Urgency,
 )
 from referrals.domain.triage import Move
+from referrals.store import people
 from referrals.store.tables import LinkRow, ReferralRow, TransitionRow
 
 
@@ -27,19 +27,7 @@ def to_row(referral: Referral, created_by: str, idempotency_key: str | None = No
     return ReferralRow(
         id=referral.id,
         person_id=p.person_id,
-        nhs_number=p.nhs_number,
-        given_name=p.given_name,
-        family_name=p.family_name,
-        birth_date=p.birth_date,
-        postcode=p.postcode,
-        gp_practice_code=p.gp_practice_code,
-        sex=p.sex.value if p.sex else None,
-        gender_identity=p.gender_identity,
-        ethnicity_code=p.ethnicity_code,
-        preferred_language=p.preferred_language,
-        interpreter_needed=p.interpreter_needed,
-        phone=p.phone,
-        email=p.email,
+        **people.person_columns(p),
         referrer_role=referral.referrer_role,
         consent_to_share=referral.consent_to_share,
         neighbourhood=referral.neighbourhood,
@@ -68,25 +56,9 @@ def to_row(referral: Referral, created_by: str, idempotency_key: str | None = No
 
 
 def from_row(row: ReferralRow) -> Referral:
-    birth: date | None = row.birth_date
     return Referral(
         id=row.id,
-        person=Person(
-            person_id=row.person_id,
-            nhs_number=row.nhs_number,
-            given_name=row.given_name,
-            family_name=row.family_name,
-            birth_date=birth,
-            postcode=row.postcode,
-            gp_practice_code=row.gp_practice_code,
-            sex=Sex(row.sex) if row.sex else None,
-            gender_identity=row.gender_identity,
-            ethnicity_code=row.ethnicity_code,
-            preferred_language=row.preferred_language,
-            interpreter_needed=bool(row.interpreter_needed),
-            phone=row.phone,
-            email=row.email,
-        ),
+        person=people.from_row(row),
         source=Source(row.source),
         urgency=Urgency(row.urgency),
         reason_codes=tuple(row.reason_codes),
