@@ -11,6 +11,7 @@ import pytest
 from carethread.settings import AuthSettings
 from directory.domain.geo import haversine_km
 from directory.places import find_postcode
+from directory.store import search as search_store
 from tests.directory.support import curator, listing
 
 SEARCH = "/api/v1/services/search"
@@ -258,3 +259,18 @@ async def test_bad_questions_are_422_problems_that_say_why(
     (error,) = r.json()["errors"]
     assert error["field"] == field
     assert words in error["message"] or words in r.json()["detail"]
+
+
+async def test_counts_and_facets_agree_however_many_services_match(
+    directory_client: httpx.AsyncClient,
+    listed: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Up to a limit the matching ids are read once; past it everything is counted in SQL."""
+    params: dict[str, Any] = {"postcode": "N19 3NU", "per_page": 2}
+    small = (await directory_client.get(SEARCH, params=params)).json()
+    monkeypatch.setattr(search_store, "MATERIALISE_UP_TO", 1)
+    large = (await directory_client.get(SEARCH, params=params)).json()
+    assert large["total"] == small["total"] == 5
+    assert large["facets"] == small["facets"]
+    assert large["items"] == small["items"]

@@ -45,6 +45,7 @@ from directory.store.tables import (
 S = ServiceRow.__table__
 F = ServiceFacetRow.__table__
 ORG = OrganizationRow.__table__
+MATERIALISE_UP_TO = 2000  # matching ids read into memory for counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
 FTS = table("service_fts", column("service_id"), column("rank"))
@@ -108,8 +109,9 @@ def _is_postgres(session: AsyncSession) -> bool:
 def haversine_sql(lat: Any, lon: Any, point: Point) -> ColumnElement[float]:
     """Great-circle distance in km from ``point``, in SQL both databases evaluate."""
     lat0, lon0 = bindparam("lat0", point.latitude, Float), bindparam("lon0", point.longitude, Float)
-    half_dlat = func.sin(func.radians(lat - lat0) / 2)
-    half_dlon = func.sin(func.radians(lon - lon0) / 2)
+    two = literal(2.0, Float)  # a float: an integer literal would make PostgreSQL use numeric
+    half_dlat = func.sin(func.radians(lat - lat0) / two)
+    half_dlon = func.sin(func.radians(lon - lon0) / two)
     a = (
         half_dlat * half_dlat
         + func.cos(func.radians(lat0)) * func.cos(func.radians(lat)) * half_dlon * half_dlon
@@ -312,7 +314,18 @@ async def search(
             base = base.outerjoin(nearest, nearest.c.service_id == S.c.id)
         distance = nearest.c.distance_km
     where = and_(*conditions)
-    total = await session.scalar(select(func.count()).select_from(base).where(where)) or 0
+    matching = select(S.c.id).select_from(base).where(where)
+    # A prescriber's question matches tens to hundreds of services: read their ids once and
+    # count and facet over them, rather than evaluating the whole search again each time.
+    ids = list((await session.scalars(matching.limit(MATERIALISE_UP_TO + 1))).all())
+    small = len(ids) <= MATERIALISE_UP_TO
+    total = (
+        len(ids)
+        if small
+        else await session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    )
+    if total == 0:
+        return Found(0, [])
     order: list[Any]
     by_distance = [distance.asc().nulls_last()] if c.near is not None else []
     if c.sort == "distance" and c.near is not None:
@@ -334,13 +347,14 @@ async def search(
         for row in (await session.execute(page)).all()
     ]
     found = Found(total, hits)
-    if facets and total:
-        found.facets = await _facet_counts(session, select(S.c.id).select_from(base).where(where))
+    if facets:
+        found.facets = await _facet_counts(session, ids if small else matching)
     return found
 
 
-async def _facet_counts(session: AsyncSession, ids: Select[Any]) -> dict[str, dict[str, int]]:
-    matching = ids
+async def _facet_counts(
+    session: AsyncSession, matching: Sequence[uuid.UUID] | Select[Any]
+) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {
         "taxonomy": {},
         "borough": {},
