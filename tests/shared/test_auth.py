@@ -463,3 +463,39 @@ async def test_no_or_a_bad_token_is_401_not_403(roles_app: FastAPI, auth: AuthSe
         assert r.status_code == 401, (headers, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_verified_token_is_remembered_for_a_minute_at_most_and_never_past_its_expiry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = AuthSettings(dev_key_path=tmp_path / "key.pem")
+    verifier = TokenVerifier(settings)
+    clock = SimpleNamespace(now=1_000.0)
+    monkeypatch.setattr("carethread.auth.tokens.time.monotonic", lambda: clock.now)
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr("carethread.auth.tokens.jwt.decode", counting_decode)
+    long_lived = mint_dev_token(settings, sub="a", org="X", roles=["referrer"])
+    first = verifier.verify(long_lived)
+    assert verifier.verify(long_lived) == first
+    assert verifier.verify(long_lived) == first
+    assert decoded == [long_lived]  # verified once
+    clock.now += 61
+    assert verifier.verify(long_lived) == first
+    assert decoded == [long_lived, long_lived]  # a minute later, verified again
+
+    short_lived = mint_dev_token(
+        settings, sub="b", org="X", roles=["referrer"], ttl=timedelta(seconds=5)
+    )
+    verifier.verify(short_lived)
+    clock.now += 6  # past its expiry: not answered from memory
+    verifier.verify(short_lived)  # (still inside the clock-skew leeway, so accepted)
+    assert decoded.count(short_lived) == 2
+
+    with pytest.raises(InvalidToken):
+        verifier.verify(long_lived[:-4] + "AAAA")  # a forged one is never remembered as good

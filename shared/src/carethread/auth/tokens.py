@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,10 @@ class Principal(BaseModel):
 
     def has_any_role(self, roles: Sequence[str]) -> bool:
         return bool(self.roles.intersection(roles))
+
+
+_CACHE_SECONDS = 60.0
+_CACHE_SIZE = 10_000
 
 
 class InvalidToken(Exception):
@@ -81,6 +86,7 @@ class TokenVerifier:
         self._settings = settings
         self._client: jwt.PyJWKClient | None = None
         self._keys: dict[str, Any] = {}
+        self._verified: dict[str, tuple[float, Principal]] = {}
         if jwks is not None:
             self._load(jwks)
         elif settings.jwks_url:
@@ -105,6 +111,21 @@ class TokenVerifier:
         return self._keys[kid]
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; a token verified before is answered from memory until a
+        minute has passed or it expires, whichever is sooner (a busy client sends the same
+        token thousands of times, and an RSA verification is the dearest step of a request)."""
+        now = time.monotonic()
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        principal, expires_at = self._verify(token)
+        if len(self._verified) >= _CACHE_SIZE:
+            self._verified.clear()  # simple and bounded; a busy service refills it at once
+        lifetime = min(_CACHE_SECONDS, expires_at - time.time())
+        self._verified[token] = (now + lifetime, principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -119,7 +140,7 @@ class TokenVerifier:
             raise InvalidToken("the token has expired") from e
         except (jwt.PyJWTError, ValueError) as e:
             raise InvalidToken(f"the token is not valid: {e}") from e
-        return Principal(
+        principal = Principal(
             sub=claims["sub"],
             name=claims.get("name"),
             org=claims.get("org"),
@@ -128,3 +149,4 @@ class TokenVerifier:
             neighbourhoods=frozenset(claims.get("neighbourhoods", [])),
             boroughs=frozenset(claims.get("boroughs", [])),
         )
+        return principal, float(claims["exp"])
