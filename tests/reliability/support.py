@@ -29,7 +29,14 @@ async def scalar_int(url: str, query: object) -> int:
 
 
 async def inbox_count(url: str) -> int:
-    return await scalar_int(url, select(func.count()).select_from(InboxRow))
+    """Referrals applied: the view also applies the front door's person events, so the
+    referrals' own inbox rows are the ones that say "each applied once"."""
+    query = (
+        select(func.count())
+        .select_from(InboxRow)
+        .where(InboxRow.event_type == "carethread.referral.received.v1")
+    )
+    return await scalar_int(url, query)
 
 
 async def outbox_size(url: str) -> int:
