@@ -1,12 +1,14 @@
 """What the front door consumes: the directory's listings, so that triage never routes a
-referral to a service that has been withdrawn or is full. Each handler runs in the consumer's
-unit of work with its inbox row; ``sequence`` (the listing's version) makes a late, older
-change harmless."""
+referral to a service that has been withdrawn or is full; and each person's care team from the
+care_plans service, so that the triager sees who is already involved. Each handler runs in the
+consumer's unit of work with its inbox row; ``sequence`` (the listing's or the plan's version)
+makes a late, older change harmless."""
 
 from __future__ import annotations
 
 from carethread.db import UnitOfWork
 from carethread.events import Event
+from carethread.events.care_plans import CareTeamMemberJoinedV1, CareTeamMemberLeftV1
 from carethread.events.directory import (
     DirectoryCapacityChangedV1,
     DirectoryServicePublishedV1,
@@ -14,7 +16,7 @@ from carethread.events.directory import (
     DirectoryServiceWithdrawnV1,
 )
 from carethread.messaging import EventRouter
-from referrals.store.tables import DirectoryServiceRow
+from referrals.store.tables import DirectoryServiceRow, InvolvementRow
 
 router = EventRouter()
 
@@ -83,3 +85,33 @@ async def on_capacity_changed(event: Event[DirectoryCapacityChangedV1], uow: Uni
         return
     if _is_newer(sequence, row):
         row.capacity, row.version, row.changed_at = d.capacity, sequence, d.changed_at
+
+
+async def _membership(
+    event: Event[CareTeamMemberJoinedV1] | Event[CareTeamMemberLeftV1],
+    uow: UnitOfWork,
+    *,
+    active: bool,
+) -> None:
+    d = event.data
+    row = await uow.session.get(InvolvementRow, (d.person_id, d.member_id), with_for_update=True)
+    if row is None:
+        row = InvolvementRow(person_id=d.person_id, member_id=d.member_id, plan_version=0)
+        uow.session.add(row)
+    elif d.version <= row.plan_version:
+        return
+    row.active = active
+    row.organisation, row.team, row.role = d.organisation, d.team, d.role
+    row.key_worker = d.key_worker
+    row.plan_version = d.version
+    row.changed_at = d.changed_at
+
+
+@router.on(CareTeamMemberJoinedV1)
+async def on_member_joined(event: Event[CareTeamMemberJoinedV1], uow: UnitOfWork) -> None:
+    await _membership(event, uow, active=True)
+
+
+@router.on(CareTeamMemberLeftV1)
+async def on_member_left(event: Event[CareTeamMemberLeftV1], uow: UnitOfWork) -> None:
+    await _membership(event, uow, active=False)

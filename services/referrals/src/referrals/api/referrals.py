@@ -15,6 +15,7 @@ from carethread.service import RuntimeDep, UoWDep
 from referrals import triage_use_cases, use_cases
 from referrals.api.schemas import (
     DestinationOut,
+    Involvement,
     LinkedReferral,
     MoveIn,
     PersonOut,
@@ -31,7 +32,7 @@ from referrals.domain.referral import Destination, Referral, Urgency
 from referrals.domain.sla import SlaTargets, is_breached
 from referrals.domain.triage import Move
 from referrals.settings import ReferralsSettings
-from referrals.store.referrals import QueueFilter, from_row
+from referrals.store.referrals import QueueFilter, from_row, involvement_of
 from referrals.store.tables import TransitionRow
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
@@ -196,11 +197,22 @@ async def get_referral(
     """One referral, with the person's other open referrals linked at the door."""
     referral = await use_cases.read_referral(uow, referral_id, user)
     flagged, links = await use_cases.linked_referrals(uow, referral_id)
+    involved = await involvement_of(uow.session, referral.person.person_id)
     await uow.commit()
     response.headers["ETag"] = f'"{referral.version}"'
     return ReferralDetail(
         **to_read(referral, now, probable_duplicate=flagged).model_dump(),
         linked=[LinkedReferral.model_validate(link, from_attributes=True) for link in links],
+        involvement=[
+            Involvement(
+                organisation=m.organisation,
+                team=m.team,
+                role=m.role,
+                key_worker=m.key_worker,
+                since=m.changed_at,
+            )
+            for m in involved
+        ],
     )
 
 

@@ -133,10 +133,24 @@ class LinkedReferral(BaseModel):
     matched_on: Literal["nhs_number", "demographics"]
 
 
+class Involvement(BaseModel):
+    """A member of the person's care team, as the care_plans service reports it."""
+
+    organisation: str | None
+    team: str | None
+    role: str | None
+    key_worker: bool
+    since: datetime
+
+
 class ReferralDetail(ReferralRead):
-    """One referral, with the person's other open referrals seen at the door."""
+    """One referral, with the person's other open referrals seen at the door and who is
+    already involved in their care."""
 
     linked: list[LinkedReferral]
+    involvement: list[Involvement] = Field(
+        default_factory=list, description="the person's care team, from their shared care plan"
+    )
 
 
 class ReferralPage(BaseModel):

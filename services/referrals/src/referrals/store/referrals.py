@@ -19,7 +19,7 @@ from referrals.domain.referral import (
 )
 from referrals.domain.triage import Move
 from referrals.store import people
-from referrals.store.tables import LinkRow, ReferralRow, TransitionRow
+from referrals.store.tables import InvolvementRow, LinkRow, ReferralRow, TransitionRow
 
 
 def to_row(referral: Referral, created_by: str, idempotency_key: str | None = None) -> ReferralRow:
@@ -233,6 +233,16 @@ async def open_referrals_for(
         .where(same, ReferralRow.status.in_([s.value for s in OPEN]))
         .order_by(ReferralRow.received_at)
         .limit(50)
+    )
+    return list(rows.all())
+
+
+async def involvement_of(session: AsyncSession, person_id: uuid.UUID) -> list[InvolvementRow]:
+    """The person's current care team, key worker first."""
+    rows = await session.scalars(
+        select(InvolvementRow)
+        .where(InvolvementRow.person_id == person_id, InvolvementRow.active.is_(True))
+        .order_by(InvolvementRow.key_worker.desc(), InvolvementRow.changed_at)
     )
     return list(rows.all())
 

@@ -149,3 +149,21 @@ class DirectoryServiceRow(ReferralsBase):
     referral_route: Mapped[str | None] = mapped_column(String(30), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InvolvementRow(ReferralsBase):
+    """Who is already involved with a person: their care team, kept from the care_plans
+    service's events so the triager sees it at the door ("tell my story once")."""
+
+    __tablename__ = "involvement"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    organisation: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    key_worker: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The care plan's version that last changed this membership: a late, older event loses.
+    plan_version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
