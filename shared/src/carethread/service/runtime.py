@@ -57,13 +57,19 @@ class ServiceDefinition:
     version: str = "0.1.0"
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+def runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
 
+async def get_runtime(request: Request) -> ServiceRuntime:
+    """The running service. A coroutine on purpose: FastAPI runs a plain function dependency
+    in its thread pool, a thread hop (and a GIL hand-over) on every request."""
+    return runtime_of(request)
+
+
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    async with get_runtime(request).uow() as uow:
+    async with runtime_of(request).uow() as uow:
         yield uow
 
 
