@@ -50,7 +50,7 @@ class PageReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _needs_terms(terms: Terms, name: str) -> list[Term]:
+def needs_terms(terms: Terms, name: str) -> list[Term]:
     """Vocabulary terms a feed's term names exactly, by name or synonym ("Food banks"
     is not "Food bank"; "Foodbank" is a synonym)."""
     wanted = tuple(tokens(name))
@@ -61,7 +61,7 @@ def _needs_terms(terms: Terms, name: str) -> list[Term]:
     ]
 
 
-async def _save_terms(uow: UnitOfWork, feed_terms: list[FeedTerm]) -> None:
+async def save_terms(uow: UnitOfWork, feed_terms: list[FeedTerm]) -> None:
     seen: set[uuid.UUID] = set()
     for term in feed_terms:
         if term.id in seen:
@@ -103,7 +103,7 @@ async def _import_one(
         reason = f"The feed marks it {item.status}."
         await use_cases.withdraw_service(uow, row.id, reason, principal, now=now)
         return "withdrawn"
-    extra = [t.label for f in item.terms for t in _needs_terms(terms, f.name)]
+    extra = [t.label for f in item.terms for t in needs_terms(terms, f.name)]
     listing = item.listing.model_copy(
         update={"taxonomy": list(dict.fromkeys([*item.listing.taxonomy, *extra]))}
     )
@@ -131,7 +131,7 @@ async def import_page(
     report.services = len(items)
     async with uow_factory() as uow:
         try:
-            await _save_terms(uow, [t for item in items if item.listing for t in item.terms])
+            await save_terms(uow, [t for item in items if item.listing for t in item.terms])
             terms = await load_terms(uow.session)
             for item in items:
                 outcome = "rejected" if item.errors else None

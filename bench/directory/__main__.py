@@ -1,0 +1,289 @@
+"""``python -m bench.directory``: ORUK import throughput, then search latency (sequential)
+and throughput (concurrent clients) over a directory of N services, on SQLite and/or
+PostgreSQL; recorded in ``bench/results/``.
+
+The directory app runs in this process (its lifespan: migrations, relay on an in-memory
+broker) and is called through httpx's ASGI transport, so the figures include routing,
+validation and serialisation but no network."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, text
+
+from bench import machine
+from bench.directory.data import pages, services
+from bench.directory.load import bulk_load
+from bench.stats import lag_stats
+from carethread.auth import Principal
+from carethread.messaging import InMemoryBroker
+from carethread.observability.logging import configure_logging
+from carethread.reference import load_geography
+from carethread.settings import AuthSettings, KafkaSettings
+from carethread.testing.apps import running
+from carethread.testing.databases import postgres_available, temporary_postgres_database
+from directory import importing
+from directory.app import create_app
+from directory.settings import DirectorySettings
+from directory.store.tables import ServiceRow
+
+RESULTS = Path(__file__).parent.parent / "results"
+TARGETS: dict[str, Any] = {
+    "postgres": {"p95_ms": 50.0, "searches_per_s": 200.0, "services": 100_000},
+    "sqlite": {"p95_ms": 50.0, "services": 20_000},
+    "import_per_s": 1000.0,
+}
+WORDS = [
+    "debt advice", "food bank", "councelling", "walking group", "befriending", "carers",
+    "housing", "english classes", "lonely", "benefits", "lunch club", "alcohol", "garden",
+]  # fmt: skip
+LANGUAGES = ["en", "en", "en", "tr", "so", "bn", "pl"]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.directory", description=__doc__)
+    p.add_argument("--backends", default="postgres,sqlite")
+    p.add_argument("--postgres-services", type=int, default=100_000)
+    p.add_argument("--sqlite-services", type=int, default=20_000)
+    p.add_argument("--per-page", type=int, default=200, help="import: services per ORUK page")
+    p.add_argument("--import-services", type=int, default=2000, help="import: services timed")
+    p.add_argument("--searches", type=int, default=500, help="sequential searches timed")
+    p.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    p.add_argument("--duration", type=float, default=15.0, help="concurrent phase, seconds")
+    p.add_argument("--name", default=None)
+    p.add_argument("--no-record", action="store_true")
+    return p.parse_args(argv)
+
+
+@asynccontextmanager
+async def database(backend: str, tmp: Path) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp / 'directory.db'}"
+        return
+    async with temporary_postgres_database("ct_bench_directory") as url:
+        yield url
+
+
+async def load(app_runtime: Any, count: int, per_page: int) -> dict[str, Any]:
+    curator = Principal(sub="bench", roles=frozenset({"curator"}))
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    imported = 0
+    rejected = 0
+    for number, page in enumerate(pages(count, per_page), start=1):
+        report = await importing.import_page(app_runtime.uow, number, page, curator, now=now)
+        imported += report.published + report.updated + report.unchanged
+        rejected += len(report.rejected) + (report.status == "rejected")
+    elapsed = time.perf_counter() - started
+    return {
+        "services": imported,
+        "rejected": rejected,
+        "seconds": round(elapsed, 1),
+        "services_per_s": round(imported / elapsed, 1),
+    }
+
+
+def query(rng: random.Random, postcodes: list[str]) -> dict[str, Any]:
+    """Text + three filters + proximity: what a prescriber asks."""
+    return {
+        "q": rng.choice(WORDS),
+        "age": rng.randint(18, 85),
+        "language": rng.choice(LANGUAGES),
+        "accepting": "true",
+        "postcode": rng.choice(postcodes),
+        "radius_km": rng.choice([2, 3, 5]),
+        "per_page": 20,
+    }
+
+
+async def sequential(client: httpx.AsyncClient, n: int, postcodes: list[str]) -> dict[str, Any]:
+    rng = random.Random(1)
+    timings, totals = [], []
+    for _ in range(n):
+        params = query(rng, postcodes)
+        started = time.perf_counter()
+        r = await client.get("/api/v1/services/search", params=params)
+        timings.append(time.perf_counter() - started)
+        r.raise_for_status()
+        totals.append(r.json()["total"])
+    stats = lag_stats(timings)
+    return {
+        "searches": n,
+        "latency_ms": {
+            "p50": stats.p50_ms,
+            "p95": stats.p95_ms,
+            "p99": stats.p99_ms,
+            "max": stats.max_ms,
+        },
+        "mean_results": round(sum(totals) / len(totals), 1),
+        "empty_share": round(sum(t == 0 for t in totals) / len(totals), 3),
+    }
+
+
+async def concurrent(
+    client: httpx.AsyncClient, clients: int, duration: float, postcodes: list[str]
+) -> dict[str, Any]:
+    deadline = time.perf_counter() + duration
+    done: list[float] = []
+    failed = 0
+
+    async def one(seed: int) -> None:
+        nonlocal failed
+        rng = random.Random(seed)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            r = await client.get("/api/v1/services/search", params=query(rng, postcodes))
+            if r.status_code != 200:
+                failed += 1
+            done.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    stats = lag_stats(done)
+    return {
+        "clients": clients,
+        "searches": len(done),
+        "failed": failed,
+        "searches_per_s": round(len(done) / elapsed, 1),
+        "latency_ms": {"p50": stats.p50_ms, "p95": stats.p95_ms, "p99": stats.p99_ms},
+    }
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    count = args.postgres_services if backend == "postgres" else args.sqlite_services
+    postcodes = sorted(load_geography().postcodes)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with database(backend, Path(tmp)) as url:
+            settings = DirectorySettings(
+                database_url=url,
+                auth=AuthSettings(dev_key_path=Path(tmp) / "key.pem"),
+                kafka=KafkaSettings(topic_prefix="bench."),
+                log_json=False,
+                log_level="WARNING",
+            )
+            app = create_app(settings, broker=InMemoryBroker())
+            async with running(app) as client:
+                runtime = app.state.runtime
+                imported = await load(runtime, args.import_services, args.per_page)
+                rest = max(count - args.import_services, 0)
+                started = time.perf_counter()
+                await bulk_load(runtime, services(rest, start=args.import_services))
+                bulk_seconds = round(time.perf_counter() - started, 1)
+                # Fresh tables have no statistics yet (autovacuum would gather them later): a
+                # planner that guesses one row per filter picks nested loops over everything.
+                async with runtime.engine.connect() as connection:
+                    await connection.execute(text("ANALYZE"))
+                    await connection.commit()
+                async with runtime.uow() as uow:
+                    stored = await uow.session.scalar(select(func.count()).select_from(ServiceRow))
+                await client.get("/api/v1/services/search", params={"q": "warm up"})
+                latency = await sequential(client, args.searches, postcodes)
+                throughput = (
+                    await concurrent(client, args.concurrency, args.duration, postcodes)
+                    if backend == "postgres"
+                    else None
+                )
+    return {
+        "stored_services": stored,
+        "import": imported,
+        "bulk_load_seconds": bulk_seconds,
+        "sequential": latency,
+        "concurrent": throughput,
+    }
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for backend, r in results.items():
+        target = TARGETS[backend]
+        enough = r["stored_services"] >= target["services"]
+        out[f"{backend}_p95"] = enough and r["sequential"]["latency_ms"]["p95"] < target["p95_ms"]
+        if r["concurrent"] is not None:
+            out[f"{backend}_searches_per_s"] = (
+                enough
+                and r["concurrent"]["failed"] == 0
+                and r["concurrent"]["searches_per_s"] >= target["searches_per_s"]
+            )
+        out[f"{backend}_import"] = r["import"]["services_per_s"] >= TARGETS["import_per_s"]
+    return out
+
+
+def _row(backend: str, r: dict[str, Any], verdicts: dict[str, bool]) -> str:
+    s = r["sequential"]["latency_ms"]
+    c = r["concurrent"]
+    rate = f"{c['searches_per_s']} ({c['clients']} clients)" if c else "—"
+    met = ", ".join(
+        f"{k}: {'met' if ok else '**missed**'}"
+        for k, ok in verdicts.items()
+        if k.startswith(backend)
+    )
+    return (
+        f"| {backend} | {r['stored_services']:,} | {r['import']['services_per_s']} "
+        f"| {s['p50']} / {s['p95']} / {s['p99']} | {rate} | {met} |"
+    )
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    m = doc["machine"]
+    lines = [
+        f"# Directory benchmark, {doc['date']}",
+        "",
+        f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB; "
+        f"load average before {doc['load_before']}, after {doc['load_after']}.",
+        "",
+        "| backend | services | import services/s | search p50 / p95 / p99 ms "
+        "| searches/s | targets |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [_row(b, r, doc["verdicts"]) for b, r in doc["results"].items()]
+    lines += [
+        "",
+        "Each search: a phrase from a prescriber's list (one misspelt), age, language, "
+        "accepting, a random NCL postcode with a 2-5 km radius, 20 per page. Import: ORUK 3.0 "
+        "pages through the importer (one transaction per page).",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def main(args: argparse.Namespace) -> None:
+    configure_logging("WARNING", json=False, service="bench")
+    backends = [b for b in args.backends.split(",") if b]
+    if "postgres" in backends and (reason := await postgres_available()):
+        raise SystemExit(reason)
+    load_before = machine.load_average()
+    results = {b: await run_backend(b, args) for b in backends}
+    doc = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": machine.machine(),
+        "load_before": load_before,
+        "load_after": machine.load_average(),
+        "arguments": vars(args),
+        "targets": TARGETS,
+        "results": results,
+        "verdicts": verdicts(results),
+    }
+    print(json.dumps(doc["results"], indent=2))
+    print(json.dumps(doc["verdicts"], indent=2))
+    if not args.no_record:
+        name = args.name or f"{doc['date']}-directory"
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+        (RESULTS / f"{name}.md").write_text(markdown(doc))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse(None)))
