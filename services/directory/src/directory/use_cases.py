@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -253,7 +253,7 @@ async def withdraw_service(
     row = await service_or_404(uow, service_id)
     check_version(row, expected_version)
     try:
-        revision = rules.withdraw(Status(row.status), row.version, reason)
+        revision = rules.withdraw(Status(row.status), row.version)
     except ListingRefused as e:
         raise Conflict(str(e)) from e
     row.status, row.withdrawn_reason = Status.WITHDRAWN.value, reason
@@ -308,7 +308,7 @@ async def verify_service(
 
 
 async def stale_services(
-    uow: UnitOfWork, *, now: datetime, stale_after: Any, page: int, per_page: int
+    uow: UnitOfWork, *, now: datetime, stale_after: timedelta, page: int, per_page: int
 ) -> tuple[int, list[tuple[ServiceRow, str]]]:
     """Active listings not verified within ``stale_after``, the longest unverified first."""
     cutoff = now - stale_after

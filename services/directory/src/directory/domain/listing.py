@@ -86,7 +86,7 @@ def revise(
     return Revision(kind, version + 1, changes)
 
 
-def withdraw(status: Status, version: int, reason: str | None) -> Revision:
+def withdraw(status: Status, version: int) -> Revision:
     if status is Status.WITHDRAWN:
         raise ListingRefused("The service is already withdrawn.")
     return Revision(Change.WITHDRAWN, version + 1, {"status": ["active", "withdrawn"]})
