@@ -254,3 +254,22 @@ async def test_any_version_of_a_long_history_reads_back_as_it_was(care_plans: Ca
     assert changes["/story"]["before"] == "story 19"
     assert changes["/story"]["after"] == "story 30"
     assert changes[f"/contacts/{saved[19]['contacts'][0]['id']}"]["op"] == "removed"
+
+
+@pytest.mark.postgres
+async def test_a_person_recorded_twice_at_once_is_recorded_once(pg_care_plans: CarePlans) -> None:
+    care_plans = pg_care_plans
+    body = {
+        "nhs_number": care_plans.next_nhs_number(),
+        "given_name": "Rosa",
+        "family_name": "Synthetic",
+    }
+
+    async def record(n: int) -> int:
+        r = await care_plans.client.post(
+            "/api/v1/persons", json=body, headers=care_plans.gp(f"dr.{n}")
+        )
+        return r.status_code
+
+    statuses = sorted(await asyncio.gather(*(record(n) for n in range(8))))
+    assert statuses == [201] + [409] * 7, statuses

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from care_plans import records
 from care_plans.domain.access import Caller, Relationship, may_change, may_read, relationship
@@ -335,16 +336,24 @@ async def record_person(
         practitioner=principal.sub,
         key_worker=True,
     )
-    person, plan = await records.start_record(
-        uow,
-        person_id=person_id,
-        details=details,
-        recorded_from="care_plans",
-        editor=Editor.of(principal),
-        care_team=[member],
-        now=now,
-        reason="recorded without a referral",
-    )
+    try:
+        person, plan = await records.start_record(
+            uow,
+            person_id=person_id,
+            details=details,
+            recorded_from="care_plans",
+            editor=Editor.of(principal),
+            care_team=[member],
+            now=now,
+            reason="recorded without a referral",
+        )
+    except IntegrityError:
+        # Recorded a moment ago by someone else (or the front door's event): the same
+        # answer as when the record was already there.
+        raise Conflict(
+            "This person already has a record: ask their care team, or read it by relationship.",
+            person_id=str(person_id),
+        ) from None
     await _audit(
         uow,
         principal,
