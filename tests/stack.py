@@ -152,7 +152,8 @@ async def caseload_ids(mdt: httpx.AsyncClient, auth: AuthSettings) -> list[str]:
         headers=bearer(auth, roles=["practitioner"], neighbourhoods=[NEIGHBOURHOOD]),
     )
     assert r.status_code == 200, r.text
-    return [item["referral_id"] for item in r.json()["items"]]
+    # One line per person; each lists the person's open referrals.
+    return [ref for item in r.json()["items"] for ref in item["open_referral_ids"]]
 
 
 async def wait_until(

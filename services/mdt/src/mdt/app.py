@@ -10,7 +10,8 @@ from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
-from mdt.api.views import router as views_router
+from mdt.api.caseload import router as caseload_router
+from mdt.api.timeline import router as timeline_router
 from mdt.handlers import router as event_router
 from mdt.settings import MdtSettings
 
@@ -19,7 +20,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread MDT view",
     description="The neighbourhood caseload and person timelines, kept consistent by events.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[views_router],
+    routers=[caseload_router, timeline_router],
     publishes=[topics.AUDIT],
     consumes=event_router,
 )

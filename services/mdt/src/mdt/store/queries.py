@@ -1,4 +1,4 @@
-"""Reads of the MDT view."""
+"""Reads of the MDT view besides the caseload: waiting for an event, freshness, timelines."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import asyncio
 import time
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carethread.db.tables import InboxRow
-from mdt.store.tables import CaseloadReferralRow, SourceFreshnessRow, TimelineEntryRow
+from mdt.store.tables import DirectoryServiceRow, SourceFreshnessRow, TimelineEntryRow
 
 CONSUMER = "mdt"
 
@@ -39,25 +39,18 @@ async def freshness(session: AsyncSession) -> list[SourceFreshnessRow]:
     return list((await session.scalars(select(SourceFreshnessRow))).all())
 
 
-async def caseload(
-    session: AsyncSession, neighbourhood: str, *, limit: int, offset: int
-) -> tuple[int, list[CaseloadReferralRow]]:
-    where = CaseloadReferralRow.neighbourhood == neighbourhood
-    total = await session.scalar(select(func.count()).select_from(CaseloadReferralRow).where(where))
-    rows = await session.scalars(
-        select(CaseloadReferralRow)
-        .where(where)
-        .order_by(CaseloadReferralRow.received_at, CaseloadReferralRow.referral_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return total or 0, list(rows.all())
-
-
-async def timeline(session: AsyncSession, person_id: uuid.UUID) -> list[TimelineEntryRow]:
-    rows = await session.scalars(
-        select(TimelineEntryRow)
+async def timeline(
+    session: AsyncSession, person_id: uuid.UUID
+) -> list[tuple[TimelineEntryRow, str | None]]:
+    """The person's entries in time order, each with the current name of the directory
+    service it is about (if any, and once its listing has been seen)."""
+    rows = await session.execute(
+        select(TimelineEntryRow, DirectoryServiceRow.name)
+        .outerjoin(
+            DirectoryServiceRow,
+            DirectoryServiceRow.service_id == TimelineEntryRow.directory_service_id,
+        )
         .where(TimelineEntryRow.person_id == person_id)
         .order_by(TimelineEntryRow.occurred_at, TimelineEntryRow.event_id)
     )
-    return list(rows.all())
+    return [(entry, name or None) for entry, name in rows]
