@@ -139,6 +139,8 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         row.destination_kind, row.destination_id = d.destination.kind, d.destination.id
         if d.destination.kind == facts.SOCIAL_PRESCRIPTION_KIND:
             row.social_prescription = True
+            person = await people.ensure(uow, d.person_id, d.triaged_at)
+            person.social_prescribed = True
 
 
 @router.on(ReferralStatusChangedV1)
@@ -181,6 +183,8 @@ async def on_care_plan_created(event: Event[CarePlanCreatedV1], uow: UnitOfWork)
         )
     elif d.changed_at < row.created_at:
         row.plan_id, row.created_at = d.plan_id, d.changed_at
+    person = await people.ensure(uow, d.person_id, d.changed_at)
+    person.has_care_plan = True
 
 
 async def _goal(uow: UnitOfWork, event: Event[GoalAddedV1] | Event[GoalAchievedV1]) -> GoalFactRow:

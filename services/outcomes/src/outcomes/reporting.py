@@ -90,13 +90,13 @@ async def compute(
     # Age is taken on the period's last day (today for all time), so a replay of the same
     # events gives the same numbers for a period.
     reference = when.last_day if when else today
-    imd = [Dimension.IMD_QUINTILE]
-    quintiles = breakdown.group(await raw_counts(uow, ind, imd, when), imd, reference)
-    cells = (
-        quintiles
-        if list(dims) == imd
-        else breakdown.group(await raw_counts(uow, ind, dims, when), dims, reference)
-    )
+    # One query grouped by the asked dimensions and the IMD quintile gives both the
+    # breakdown and the quintiles the gap and slope index need.
+    imd = Dimension.IMD_QUINTILE
+    read = [*dims, imd] if imd not in dims else list(dims)
+    full = breakdown.group(await raw_counts(uow, ind, read, when), read, reference)
+    quintiles = breakdown.project(full, [read.index(imd)])
+    cells = breakdown.project(full, [read.index(d) for d in dims])
     return Computed(
         indicator=ind,
         period=when,

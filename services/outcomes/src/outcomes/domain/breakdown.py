@@ -102,6 +102,17 @@ def group(
     return [Cell(g, numerators[g], denominators[g]) for g in denominators]
 
 
+def project(cells: Iterable[Cell], keep: Sequence[int]) -> list[Cell]:
+    """The cells summed over every dimension but those at the ``keep`` positions."""
+    numerators: dict[Group, int] = defaultdict(int)
+    denominators: dict[Group, int] = defaultdict(int)
+    for c in cells:
+        g = tuple(c.group[i] for i in keep)
+        numerators[g] += c.numerator
+        denominators[g] += c.denominator
+    return [Cell(g, numerators[g], denominators[g]) for g in denominators]
+
+
 AGE_ORDER = [label for _, label in population.AGE_BANDS] + [population.OLDEST_BAND]
 
 

@@ -24,7 +24,6 @@ from outcomes.domain.breakdown import RawCount
 from outcomes.domain.indicators import Condition, Dimension, Indicator, Unit
 from outcomes.domain.periods import Period
 from outcomes.store.tables import (
-    CarePlanFactRow,
     DataOptOutRow,
     GoalFactRow,
     MeasureChangeRow,
@@ -54,20 +53,18 @@ DIMENSION_COLUMNS: dict[Dimension, tuple[Any, ...]] = {
 }
 
 
-def _person_fact(name: str, table: UnitTable) -> ColumnElement[bool]:
+def _person_fact(name: str) -> ColumnElement[bool]:
+    # Kept on the person by the handlers, so no search of referrals or plans per unit.
     if name == "person.has_care_plan":
-        return exists().where(CarePlanFactRow.person_id == table.person_id)
+        return PersonRow.has_care_plan.is_(True)
     if name == "person.social_prescribed":
-        return exists().where(
-            ReferralFactRow.person_id == table.person_id,
-            ReferralFactRow.social_prescription.is_(True),
-        )
+        return PersonRow.social_prescribed.is_(True)
     raise ValueError(f"unknown person fact {name}")
 
 
 def _condition(c: Condition, table: UnitTable) -> ColumnElement[bool]:
     if c.field.startswith("person."):
-        fact = _person_fact(c.field, table)
+        fact = _person_fact(c.field)
         if c.op == "is_true":
             return fact
         if c.op == "is_false":

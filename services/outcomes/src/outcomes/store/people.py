@@ -66,15 +66,10 @@ async def apply_details(
     """Record a person's details. A person event (``authoritative``) replaces what we had
     unless an event at least as new was applied; a referral's summary only fills in a
     person we have not heard of."""
-    row = await rows.find(uow, PersonRow, person_id)
-    if row is None:
-        row = PersonRow(
-            person_id=person_id, plus_groups=[], referred_as_carer=False, first_seen_at=changed_at
-        )
-        rows.add(uow, row, person_id)
-    elif not authoritative or (
-        row.details_changed_at is not None and changed_at <= row.details_changed_at
-    ):
+    row = await ensure(uow, person_id, changed_at)
+    if not authoritative and not _placeholder(row):
+        return row  # a summary only fills in someone we know nothing about yet
+    if row.details_changed_at is not None and changed_at <= row.details_changed_at:
         return row  # we know better already (or this is a repeat)
     row.birth_date = details.birth_date
     row.sex = details.sex
@@ -87,8 +82,32 @@ async def apply_details(
     row.has_nhs_number = details.has_nhs_number
     if authoritative:
         row.details_changed_at = changed_at
-        row.first_seen_at = min(row.first_seen_at, changed_at)
     refresh_groups(row, details.declared_groups if authoritative else None)
+    return row
+
+
+def _placeholder(row: PersonRow) -> bool:
+    return row.details_changed_at is None and all(
+        v is None for v in (row.birth_date, row.borough, row.neighbourhood, row.imd_quintile)
+    )
+
+
+async def ensure(uow: UnitOfWork, person_id: uuid.UUID, at: datetime) -> PersonRow:
+    """The person's row; for someone an event mentions before the front door has told us
+    about them, a row with no details yet (they fill it in when they come)."""
+    row = await rows.find(uow, PersonRow, person_id)
+    if row is None:
+        row = PersonRow(
+            person_id=person_id,
+            plus_groups=[],
+            referred_as_carer=False,
+            social_prescribed=False,
+            has_care_plan=False,
+            first_seen_at=at,
+        )
+        rows.add(uow, row, person_id)
+    else:
+        row.first_seen_at = min(row.first_seen_at, at)
     return row
 
 

@@ -51,6 +51,10 @@ class PersonRow(OutcomesBase):
     referred_as_carer: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )  # a referral for carers' support came for them (migration outcomes_0005)
+    # Person-level facts indicators filter on, kept here so an indicator reads one row per
+    # person rather than searching their referrals and plans (migration outcomes_0006).
+    social_prescribed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_care_plan: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The time of the latest person event applied: an older one delivered late is ignored.
     details_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -96,6 +100,7 @@ class MeasureChangeRow(OutcomesBase):
     that change indicators count. Rebuilt from the measures whenever one is recorded."""
 
     __tablename__ = "measure_change"
+    __table_args__ = (Index("ix_measure_change_instrument_scale", "instrument", "scale"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     instrument: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -126,7 +131,7 @@ class ReferralFactRow(OutcomesBase):
     status: Mapped[str] = mapped_column(String(30))
     sequence: Mapped[int] = mapped_column(Integer)
     # The first triage decision: time to triage and SLA performance are about it.
-    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
     triaged_within_sla: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,1 @@
+"""The outcomes benchmark: indicator breakdowns over a million measures."""
