@@ -421,14 +421,21 @@ class Listing:
     service_id: uuid.UUID = field(default_factory=uuid.uuid4)
     version: int = 0
 
-    def published(self, at: datetime, name: str, *, update: bool = False) -> CloudEvent:
+    def published(
+        self,
+        at: datetime,
+        name: str,
+        *,
+        update: bool = False,
+        organization: str = "Synthetic Community Trust",
+    ) -> CloudEvent:
         self.version += 1
         model = DirectoryServiceUpdatedV1 if update else DirectoryServicePublishedV1
         data = model(
             service_id=self.service_id,
             organization_id=uuid.uuid4(),
             name=name,
-            organization_name="Synthetic Community Trust",
+            organization_name=organization,
             status="active",
             capacity="accepting",
             referral_route="formal_referral",
@@ -529,7 +536,14 @@ def history(people: int, *, seed: int = 7) -> list[CloudEvent]:
             gp_practice_code=PRACTICE if nhs else None,
         )
         events.extend(person_story(person, START + timedelta(hours=n), rng, listing))
-    events.append(listing.published(START + timedelta(days=5), "Befriending Plus", update=True))
+    events.append(
+        listing.published(
+            START + timedelta(days=5),
+            "Befriending Plus",
+            update=True,
+            organization="Synthetic Community Partnership",
+        )
+    )
     events.append(
         listing.capacity(START + timedelta(days=6), "Befriending Plus", "accepting", "waiting_list")
     )

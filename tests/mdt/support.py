@@ -22,6 +22,8 @@ from tests.mdt.history import topic_of
 
 # Columns that say when the view applied something, not what it holds.
 WHEN_APPLIED = {"applied_at"}
+# The live stream's change counters count changes as applied: bookkeeping, not the view.
+NOT_THE_VIEW = {"neighbourhood_change"}
 
 
 def message(event: CloudEvent, offset: int = 0) -> IncomingMessage:
@@ -51,6 +53,8 @@ class View:
         out: dict[str, list[tuple[Any, ...]]] = {}
         async with self.sessions() as session:
             for table in MdtBase.metadata.sorted_tables:
+                if table.name in NOT_THE_VIEW:
+                    continue
                 columns = [c for c in table.columns if c.name not in WHEN_APPLIED]
                 rows = (await session.execute(select(*columns))).all()
                 out[table.name] = sorted((tuple(r) for r in rows), key=repr)

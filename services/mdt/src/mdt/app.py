@@ -11,6 +11,7 @@ from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
 from mdt.api.caseload import router as caseload_router
+from mdt.api.stream import router as stream_router
 from mdt.api.timeline import router as timeline_router
 from mdt.handlers import router as event_router
 from mdt.settings import MdtSettings
@@ -20,7 +21,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread MDT view",
     description="The neighbourhood caseload and person timelines, kept consistent by events.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[caseload_router, timeline_router],
+    routers=[caseload_router, stream_router, timeline_router],
     publishes=[topics.AUDIT],
     consumes=event_router,
 )

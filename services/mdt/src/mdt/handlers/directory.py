@@ -1,5 +1,9 @@
 """The directory's listings, kept only for the current name of a service a person was
-referred or signposted to (timeline entries name it when read)."""
+referred or signposted to (timeline entries name it when read).
+
+The four listing events carry different fields (a capacity change has no organisation, a
+withdrawal no capacity), so each field keeps the version of the change that last set it:
+a late older event still fills in a field that no newer event has carried."""
 
 from __future__ import annotations
 
@@ -17,6 +21,12 @@ from mdt.domain.freshness import wins
 from mdt.handlers.common import mark_fresh, router
 from mdt.store.tables import DirectoryServiceRow
 
+Listing = (
+    DirectoryServicePublishedV1
+    | DirectoryServiceUpdatedV1
+    | DirectoryCapacityChangedV1
+    | DirectoryServiceWithdrawnV1
+)
 # Between changes of one listing version, the later kind of change wins.
 RANK = {
     DirectoryServicePublishedV1: 0,
@@ -24,70 +34,81 @@ RANK = {
     DirectoryCapacityChangedV1: 2,
     DirectoryServiceWithdrawnV1: 3,
 }
+UNSET = (-1, -1)
 
 
-async def _listing(
-    uow: UnitOfWork,
-    envelope: CloudEvent,
-    data: DirectoryServicePublishedV1
-    | DirectoryServiceUpdatedV1
-    | DirectoryCapacityChangedV1
-    | DirectoryServiceWithdrawnV1,
-    service_id: uuid.UUID,
-) -> DirectoryServiceRow | None:
-    """The listing's row if this change is newer than the one it holds, else None."""
+def _packed(version: tuple[int, int]) -> int:
+    return version[0] * len(RANK) + version[1]
+
+
+def _unpacked(packed: int | None) -> tuple[int, int]:
+    return UNSET if packed is None else divmod(packed, len(RANK))
+
+
+# Each field and the column holding the version of the change that last set it.
+GUARDS = {
+    "organization_name": "organization_version",
+    "status": "status_version",
+    "capacity": "capacity_version",
+}
+
+
+def _fields(data: Listing) -> dict[str, str]:
+    """The fields (besides the name) this kind of event carries."""
+    if isinstance(data, DirectoryCapacityChangedV1):
+        return {"capacity": data.capacity}
+    if isinstance(data, DirectoryServiceWithdrawnV1):
+        return {"status": "withdrawn"}
+    return {
+        "organization_name": data.organization_name,
+        "status": data.status,
+        "capacity": data.capacity,
+    }
+
+
+async def _apply(
+    uow: UnitOfWork, envelope: CloudEvent, data: Listing, service_id: uuid.UUID
+) -> None:
     row = await uow.session.get(DirectoryServiceRow, service_id)
-    incoming = (envelope.sequence or 1, RANK[type(data)])
     if row is None:
         row = DirectoryServiceRow(service_id=service_id, name="", status="active")
-        row.sequence, row.rank = -1, -1
+        row.sequence, row.rank = UNSET
         uow.session.add(row)
+    incoming = (envelope.sequence or 1, RANK[type(data)])
+    if wins(incoming, (row.sequence, row.rank)):
+        row.name = data.name
+        row.sequence, row.rank = incoming
+    for field, value in _fields(data).items():
+        guard = GUARDS[field]
+        if wins(incoming, _unpacked(getattr(row, guard))):
+            setattr(row, field, value)
+            setattr(row, guard, _packed(incoming))
     await mark_fresh(uow, envelope)
-    if not wins(incoming, (row.sequence, row.rank)):
-        return None
-    row.sequence, row.rank = incoming
-    return row
-
-
-async def _listed(
-    uow: UnitOfWork, event: Event[DirectoryServicePublishedV1] | Event[DirectoryServiceUpdatedV1]
-) -> None:
-    d = event.data
-    row = await _listing(uow, event.envelope, d, d.service_id)
-    if row is not None:
-        row.name, row.organization_name = d.name, d.organization_name
-        row.status, row.capacity = d.status, d.capacity
 
 
 @router.on(DirectoryServicePublishedV1)
 async def on_directory_service_published(
     event: Event[DirectoryServicePublishedV1], uow: UnitOfWork
 ) -> None:
-    await _listed(uow, event)
+    await _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryServiceUpdatedV1)
 async def on_directory_service_updated(
     event: Event[DirectoryServiceUpdatedV1], uow: UnitOfWork
 ) -> None:
-    await _listed(uow, event)
+    await _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryServiceWithdrawnV1)
 async def on_directory_service_withdrawn(
     event: Event[DirectoryServiceWithdrawnV1], uow: UnitOfWork
 ) -> None:
-    d = event.data
-    row = await _listing(uow, event.envelope, d, d.service_id)
-    if row is not None:
-        row.name, row.status = d.name, "withdrawn"
+    await _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryCapacityChangedV1)
 async def on_directory_capacity_changed(
     event: Event[DirectoryCapacityChangedV1], uow: UnitOfWork
 ) -> None:
-    d = event.data
-    row = await _listing(uow, event.envelope, d, d.service_id)
-    if row is not None:
-        row.name, row.capacity = d.name, d.capacity
+    await _apply(uow, event.envelope, event.data, event.data.service_id)

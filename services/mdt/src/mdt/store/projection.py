@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from mdt.store.tables import (
     CareTeamMemberRow,
     CaseloadPersonRow,
     CaseloadReferralRow,
+    NeighbourhoodChangeRow,
     OutcomeMeasureRow,
     PersonSnapshotRow,
     PlanActionRow,
@@ -62,6 +64,27 @@ async def refresh_person(session: AsyncSession, person_id: uuid.UUID) -> None:
     row = await session.get(CaseloadPersonRow, person_id)
     if row is None:
         session.add(CaseloadPersonRow(person_id=person_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
+        await _changed(session, person_id, line.neighbourhood)
+        return
+    if all(getattr(row, name) == value for name, value in values.items()):
+        return  # nothing an open screen would show differently
+    before = row.neighbourhood
+    for name, value in values.items():
+        setattr(row, name, value)
+    await _changed(session, person_id, before, line.neighbourhood)
+
+
+async def _changed(session: AsyncSession, person_id: uuid.UUID, *places: str | None) -> None:
+    """Tell the streams of the neighbourhoods the person's line left or joined."""
+    now = datetime.now(UTC)
+    for place in {p for p in places if p is not None}:
+        counter = await session.get(NeighbourhoodChangeRow, place)
+        if counter is None:
+            session.add(
+                NeighbourhoodChangeRow(
+                    neighbourhood=place, version=1, changed_at=now, person_id=person_id
+                )
+            )
+        else:
+            counter.version += 1
+            counter.changed_at, counter.person_id = now, person_id

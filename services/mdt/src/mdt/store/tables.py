@@ -168,8 +168,12 @@ class DirectoryServiceRow(MdtBase):
     organization_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     capacity: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    sequence: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)  # of the change that last set the name
     rank: Mapped[int] = mapped_column(Integer)
+    # The (sequence, rank) of the change that last set each of these, packed in one number.
+    organization_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    capacity_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CaseloadPersonRow(MdtBase):
@@ -211,3 +215,17 @@ class CaseloadPersonRow(MdtBase):
     carer: Mapped[bool] = mapped_column(Boolean)
     no_gp: Mapped[bool] = mapped_column(Boolean)
     interpreter_needed: Mapped[bool] = mapped_column(Boolean)
+
+
+class NeighbourhoodChangeRow(MdtBase):
+    """A counter per neighbourhood, moved whenever a caseload line in it changes, so an open
+    MDT screen's stream can tell that something changed. It counts changes as they were
+    applied, which depends on the order events came in: it is bookkeeping for the stream,
+    not part of the view (and not compared when a rebuilt view is checked)."""
+
+    __tablename__ = "neighbourhood_change"
+
+    neighbourhood: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # whose line changed last
