@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,22 +156,30 @@ def _phrase_postgres(phrase: Sequence[str]) -> str:
     return " <-> ".join(phrase)
 
 
-def _sqlite_match(expression: str) -> ColumnElement[bool]:
-    matching = select(FTS.c.service_id).where(
+def _sqlite_matches(expression: str) -> Select[Any]:
+    """Ids of the services whose text matches (FTS5)."""
+    return select(FTS.c.service_id).where(
         literal_column("service_fts").op("MATCH")(literal(expression))
     )
-    return S.c.id.in_(matching)
 
 
-def _postgres_match(expression: str) -> ColumnElement[bool]:
-    return literal_column("service.search_vector").op("@@")(
-        func.to_tsquery(ENGLISH, literal(expression))
+def _postgres_matches(expression: str) -> Select[Any]:
+    """Ids of the services whose text matches (the tsvector's GIN index)."""
+    matched = S.alias("matched")
+    return select(matched.c.id).where(
+        literal_column("matched.search_vector").op("@@")(
+            func.to_tsquery(ENGLISH, literal(expression))
+        )
     )
+
+
+def _tagged_ids(term_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    ST = ServiceTaxonomyRow.__table__
+    return select(ST.c.service_id).where(ST.c.term_id.in_(list(term_ids)))
 
 
 def _tagged(term_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
-    ST = ServiceTaxonomyRow.__table__
-    return S.c.id.in_(select(ST.c.service_id).where(ST.c.term_id.in_(list(term_ids))))
+    return S.c.id.in_(_tagged_ids(term_ids))
 
 
 def _any_words(plan: QueryPlan, postgres: bool) -> str:
@@ -185,18 +194,20 @@ def _any_words(plan: QueryPlan, postgres: bool) -> str:
 
 
 def _text_conditions(c: Criteria, postgres: bool) -> list[ColumnElement[bool]]:
+    """Every word must match; every concept must be met by a tag or by its words. Each is a
+    set of ids from an index (a UNION for tag-or-words), not a test run on every row."""
     assert c.plan is not None
-    match = _postgres_match if postgres else _sqlite_match
+    matches = _postgres_matches if postgres else _sqlite_matches
     out: list[ColumnElement[bool]] = []
     if c.plan.words:
         if postgres:
-            out.append(match(" & ".join(f"{w}:*" for w in c.plan.words)))
+            out.append(S.c.id.in_(matches(" & ".join(f"{w}:*" for w in c.plan.words))))
         else:
-            out.append(match(" AND ".join(_fts_terms(c.plan.words))))
+            out.append(S.c.id.in_(matches(" AND ".join(_fts_terms(c.plan.words)))))
     for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
         phrase = _phrase_postgres if postgres else _phrase_sqlite
         joined = (" | " if postgres else " OR ").join(phrase(p) for p in concept.phrases)
-        out.append(or_(_tagged(term_ids), match(joined)))
+        out.append(S.c.id.in_(union(_tagged_ids(term_ids), matches(joined))))
     return out
 
 
@@ -337,7 +348,8 @@ async def search(
     page: Select[Any] = (
         select(S.c.id, S.c.name, ORG.c.name.label("org"), score.label("score"), distance.label("d"))
         .select_from(base)
-        .where(where)
+        # The filters were evaluated once already: the page orders those services only.
+        .where(S.c.id.in_(ids) if small else where)
         .order_by(*order, S.c.id)
         .offset(offset)
         .limit(limit)
