@@ -14,7 +14,8 @@ from directory.domain.search import Concept, QueryPlan, concepts, plan, query_to
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
-from directory.store.search import Criteria, Point, correct_spelling
+from directory.store.search import Criteria, Point
+from directory.store.spelling import correct_spelling
 from directory.store.taxonomy import Terms, load_terms
 
 

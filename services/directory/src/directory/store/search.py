@@ -30,17 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.geo import EARTH_RADIUS_KM
 from directory.domain.opening import LocalInstant
-from directory.domain.search import QueryPlan, best_correction
+from directory.domain.search import QueryPlan
+from directory.store.facets import facet_counts
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
     OrganizationRow,
-    SearchWordRow,
     ServiceAtLocationRow,
     ServiceFacetRow,
     ServiceRow,
     ServiceTaxonomyRow,
-    TaxonomyTermRow,
 )
 
 S = ServiceRow.__table__
@@ -360,90 +359,8 @@ async def search(
     ]
     found = Found(total, hits)
     if facets:
-        found.facets = await _facet_counts(session, ids if small else matching)
+        found.facets = await facet_counts(session, ids if small else matching)
     return found
-
-
-async def _facet_counts(
-    session: AsyncSession, matching: Sequence[uuid.UUID] | Select[Any]
-) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {
-        "taxonomy": {},
-        "borough": {},
-        "language": {},
-        "delivery": {},
-        "accessibility": {},
-        "capacity": {},
-        "referral_route": {},
-        "free": {},
-    }
-    rows = await session.execute(
-        select(F.c.facet, F.c.value, func.count())
-        .where(F.c.service_id.in_(matching))
-        .group_by(F.c.facet, F.c.value)
-    )
-    for facet, value, n in rows.all():
-        out.setdefault(facet, {})[value] = n
-    ST = ServiceTaxonomyRow.__table__
-    T = TaxonomyTermRow.__table__
-    rows = await session.execute(
-        select(T.c.code, T.c.id, func.count())
-        .select_from(ST.join(T, T.c.id == ST.c.term_id))
-        .where(ST.c.service_id.in_(matching))
-        .group_by(T.c.code, T.c.id)
-    )
-    out["taxonomy"] = {code or str(term_id): n for code, term_id, n in rows.all()}
-    rows = await session.execute(
-        select(S.c.capacity, S.c.referral_route, S.c.free, func.count())
-        .where(S.c.id.in_(matching))
-        .group_by(S.c.capacity, S.c.referral_route, S.c.free)
-    )
-    for capacity, route, free, n in rows.all():
-        for facet, value in (
-            ("capacity", capacity),
-            ("referral_route", route),
-            ("free", "true" if free else "false"),
-        ):
-            out[facet][value] = out[facet].get(value, 0) + n
-    return out
-
-
-async def correct_spelling(
-    session: AsyncSession, words: Sequence[str], extra_known: set[str]
-) -> dict[str, str]:
-    """``{misspelt: corrected}`` for query words the directory has never seen."""
-    if not words:
-        return {}
-    W = SearchWordRow.__table__
-    known = (
-        set((await session.scalars(select(W.c.word).where(W.c.word.in_(list(set(words)))))).all())
-        | extra_known
-    )
-    corrections: dict[str, str] = {}
-    postgres = _is_postgres(session)
-    for word in dict.fromkeys(words):
-        if word in known or word.isdigit():
-            continue
-        if postgres:
-            # pg_trgm: words sharing enough trigrams, found through the trigram index.
-            near = select(W.c.word).where(W.c.word.op("%")(word)).limit(50)
-        else:
-            n = len(word)
-            near = (
-                select(W.c.word)
-                .where(
-                    W.c.word >= word[0],
-                    W.c.word < chr(ord(word[0]) + 1),
-                    func.length(W.c.word).between(n - 2, n + 2),
-                )
-                .limit(2000)
-            )
-        candidates = set((await session.scalars(near)).all())
-        candidates |= {k for k in extra_known if abs(len(k) - len(word)) <= 2}
-        best = best_correction(word, candidates)
-        if best is not None:
-            corrections[word] = best
-    return corrections
 
 
 @dataclass(frozen=True)
