@@ -26,7 +26,8 @@ from carethread.events.care_plans import (
 )
 from mdt.domain.freshness import is_newer, wins
 from mdt.handlers.common import add_to_timeline, mark_fresh, router, words
-from mdt.store.projection import refresh_person
+from mdt.store import rows
+from mdt.store.projection import refresh_on_commit
 from mdt.store.tables import (
     CarePlanRow,
     CareTeamMemberRow,
@@ -47,10 +48,10 @@ async def _care_record(
     greater event id, so two deliveries in either order agree."""
     d, envelope = event.data, event.envelope
     at = d.created_at if isinstance(d, PersonRecordCreatedV1) else d.updated_at
-    snapshot = await uow.session.get(PersonSnapshotRow, d.person_id)
+    snapshot = await rows.find(uow.session, PersonSnapshotRow, d.person_id)
     if snapshot is None:
         snapshot = PersonSnapshotRow(person_id=d.person_id)
-        uow.session.add(snapshot)
+        rows.add(uow.session, snapshot, d.person_id)
     stored = (snapshot.care_record_at, snapshot.care_record_event)
     if stored[0] is None or stored[1] is None or (at, envelope.id) > (stored[0], stored[1]):
         snapshot.care_record = d.model_dump(mode="json")
@@ -64,7 +65,7 @@ async def _care_record(
         uow, envelope, person_id=d.person_id, occurred_at=at, summary=summary, organisation=None
     )
     await mark_fresh(uow, envelope)
-    await refresh_person(uow.session, d.person_id)
+    refresh_on_commit(uow.session, d.person_id)
 
 
 @router.on(PersonRecordCreatedV1)
@@ -79,10 +80,10 @@ async def on_person_record_updated(event: Event[PersonRecordUpdatedV1], uow: Uni
 
 async def _plan(uow: UnitOfWork, plan_id: uuid.UUID, person_id: uuid.UUID) -> CarePlanRow:
     """The plan's row; a bare one (version 0) if a goal, action or member event came first."""
-    row = await uow.session.get(CarePlanRow, plan_id)
+    row = await rows.find(uow.session, CarePlanRow, plan_id)
     if row is None:
         row = CarePlanRow(plan_id=plan_id, person_id=person_id, status=None, sequence=0)
-        uow.session.add(row)
+        rows.add(uow.session, row, plan_id)
     return row
 
 
@@ -98,7 +99,7 @@ async def _after_plan_event(
         organisation=where["org"],
     )
     await mark_fresh(uow, envelope)
-    await refresh_person(uow.session, person_id)
+    refresh_on_commit(uow.session, person_id)
 
 
 @router.on(CarePlanCreatedV1)
@@ -142,11 +143,11 @@ async def _goal_changed(
 ) -> None:
     await _plan(uow, d.plan_id, d.person_id)
     incoming = (envelope.sequence or d.version, GOAL_RANK[type(d)])
-    goal = await uow.session.get(PlanGoalRow, d.goal_id)
+    goal = await rows.find(uow.session, PlanGoalRow, d.goal_id)
     if goal is None:
         goal = PlanGoalRow(goal_id=d.goal_id, plan_id=d.plan_id, person_id=d.person_id)
         goal.sequence, goal.rank = -1, -1
-        uow.session.add(goal)
+        rows.add(uow.session, goal, d.goal_id)
     if wins(incoming, (goal.sequence, goal.rank)):
         goal.status, goal.target_date = d.status, d.target_date
         goal.sequence, goal.rank = incoming
@@ -163,11 +164,11 @@ async def _action_changed(
 ) -> None:
     await _plan(uow, d.plan_id, d.person_id)
     incoming = (envelope.sequence or d.version, ACTION_RANK[type(d)])
-    action = await uow.session.get(PlanActionRow, d.action_id)
+    action = await rows.find(uow.session, PlanActionRow, d.action_id)
     if action is None:
         action = PlanActionRow(action_id=d.action_id, plan_id=d.plan_id, person_id=d.person_id)
         action.sequence, action.rank = -1, -1
-        uow.session.add(action)
+        rows.add(uow.session, action, d.action_id)
     if wins(incoming, (action.sequence, action.rank)):
         action.status, action.due_date = d.status, d.due_date
         action.owner_org, action.owner_team = d.owner_org, d.owner_team
@@ -188,11 +189,11 @@ async def _member_changed(
 ) -> None:
     await _plan(uow, d.plan_id, d.person_id)
     incoming = (envelope.sequence or d.version, MEMBER_RANK[type(d)])
-    member = await uow.session.get(CareTeamMemberRow, d.member_id)
+    member = await rows.find(uow.session, CareTeamMemberRow, d.member_id)
     if member is None:
         member = CareTeamMemberRow(member_id=d.member_id, plan_id=d.plan_id, person_id=d.person_id)
         member.sequence, member.rank = -1, -1
-        uow.session.add(member)
+        rows.add(uow.session, member, d.member_id)
     if wins(incoming, (member.sequence, member.rank)):
         member.organisation, member.team, member.role = d.organisation, d.team, d.role
         member.key_worker = d.key_worker

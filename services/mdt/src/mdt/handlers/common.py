@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from carethread.db import UnitOfWork
 from carethread.events import CloudEvent
 from carethread.messaging import EventRouter
+from mdt.store import rows
 from mdt.store.tables import SourceFreshnessRow, TimelineEntryRow
 
 router = EventRouter()
@@ -21,18 +22,17 @@ async def mark_fresh(uow: UnitOfWork, envelope: CloudEvent) -> None:
     """Per source: the latest event applied (by its time, then id, so the answer does not
     depend on arrival order) and how many were applied."""
     source = source_service(envelope)
-    row = await uow.session.get(SourceFreshnessRow, source)
+    row = await rows.find(uow.session, SourceFreshnessRow, source)
     now = datetime.now(UTC)
     if row is None:
-        uow.session.add(
-            SourceFreshnessRow(
-                source_service=source,
-                last_event_id=envelope.id,
-                last_event_time=envelope.time,
-                applied_at=now,
-                events_applied=1,
-            )
+        fresh = SourceFreshnessRow(
+            source_service=source,
+            last_event_id=envelope.id,
+            last_event_time=envelope.time,
+            applied_at=now,
+            events_applied=1,
         )
+        rows.add(uow.session, fresh, source)
         return
     row.events_applied += 1
     row.applied_at = now

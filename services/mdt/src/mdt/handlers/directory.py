@@ -19,6 +19,7 @@ from carethread.events.directory import (
 )
 from mdt.domain.freshness import wins
 from mdt.handlers.common import mark_fresh, router
+from mdt.store import rows
 from mdt.store.tables import DirectoryServiceRow
 
 Listing = (
@@ -69,11 +70,11 @@ def _fields(data: Listing) -> dict[str, str]:
 async def _apply(
     uow: UnitOfWork, envelope: CloudEvent, data: Listing, service_id: uuid.UUID
 ) -> None:
-    row = await uow.session.get(DirectoryServiceRow, service_id)
+    row = await rows.find(uow.session, DirectoryServiceRow, service_id)
     if row is None:
         row = DirectoryServiceRow(service_id=service_id, name="", status="active")
         row.sequence, row.rank = UNSET
-        uow.session.add(row)
+        rows.add(uow.session, row, service_id)
     incoming = (envelope.sequence or 1, RANK[type(data)])
     if wins(incoming, (row.sequence, row.rank)):
         row.name = data.name

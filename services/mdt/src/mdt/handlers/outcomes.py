@@ -6,7 +6,8 @@ from carethread.db import UnitOfWork
 from carethread.events import Event
 from carethread.events.outcomes import OutcomeMeasureRecordedV1
 from mdt.handlers.common import add_to_timeline, mark_fresh, router
-from mdt.store.projection import refresh_person
+from mdt.store import rows
+from mdt.store.projection import refresh_on_commit
 from mdt.store.tables import OutcomeMeasureRow
 
 
@@ -29,9 +30,10 @@ async def on_outcome_measure_recorded(
 ) -> None:
     """Measures are recorded once and never change: the measure id is enough to keep one."""
     d = event.data
-    if d.scores and await uow.session.get(OutcomeMeasureRow, d.measure_id) is None:
+    if d.scores and await rows.find(uow.session, OutcomeMeasureRow, d.measure_id) is None:
         headline = d.scores[0]  # the scale that stands for the whole instrument
-        uow.session.add(
+        rows.add(
+            uow.session,
             OutcomeMeasureRow(
                 measure_id=d.measure_id,
                 person_id=d.person_id,
@@ -41,7 +43,8 @@ async def on_outcome_measure_recorded(
                 recorded_at=d.recorded_at,
                 change_since_first=d.change_since_first,
                 change_direction=d.change_direction,
-            )
+            ),
+            d.measure_id,
         )
     add_to_timeline(
         uow,
@@ -52,4 +55,4 @@ async def on_outcome_measure_recorded(
         organisation=d.recorded_by_org,
     )
     await mark_fresh(uow, event.envelope)
-    await refresh_person(uow.session, d.person_id)
+    refresh_on_commit(uow.session, d.person_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from carethread.db import UnitOfWork
 from carethread.events import CloudEvent, Event
 from carethread.events.referrals import (
+    Destination,
     PersonRegisteredV1,
     PersonUpdatedV1,
     ReferralReceivedV1,
@@ -17,7 +18,8 @@ from carethread.events.referrals import (
 )
 from mdt.domain.freshness import is_newer
 from mdt.handlers.common import add_to_timeline, mark_fresh, router, words
-from mdt.store.projection import refresh_person
+from mdt.store import rows
+from mdt.store.projection import refresh_on_commit
 from mdt.store.tables import CaseloadReferralRow, PersonSnapshotRow
 
 # The reason code the front door uses for carers' support (shared with the directory).
@@ -29,7 +31,7 @@ async def _referral(
 ) -> CaseloadReferralRow:
     """The referral's row; a bare one if a later change has come before its intake (a
     replay from an outbox, or a redelivery), to be filled in when the intake arrives."""
-    row = await uow.session.get(CaseloadReferralRow, referral_id)
+    row = await rows.find(uow.session, CaseloadReferralRow, referral_id)
     if row is None:
         row = CaseloadReferralRow(
             referral_id=referral_id,
@@ -48,7 +50,7 @@ async def _referral(
             for_carer_support=False,
             breached_sla=False,
         )
-        uow.session.add(row)
+        rows.add(uow.session, row, referral_id)
     return row
 
 
@@ -76,7 +78,7 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
         organisation=d.referrer_org,
     )
     await mark_fresh(uow, envelope)
-    await refresh_person(uow.session, d.person_id)
+    refresh_on_commit(uow.session, d.person_id)
 
 
 async def _status_moved(
@@ -90,12 +92,15 @@ async def _status_moved(
     summary: str,
     organisation: str | None,
     breached_sla: bool = False,
+    destination: Destination | None = None,
     directory_service_id: uuid.UUID | None = None,
 ) -> None:
     row = await _referral(uow, envelope, referral_id, person_id)
     sequence = envelope.sequence or 1
     if is_newer(sequence, row.sequence):
         row.status, row.sequence = status, sequence
+    if destination is not None and is_newer(sequence, row.destination_sequence):
+        row.destination_id, row.destination_sequence = destination.id, sequence
     # A breach, once seen, stays: it is a fact about the referral's history.
     row.breached_sla = row.breached_sla or breached_sla
     add_to_timeline(
@@ -108,7 +113,7 @@ async def _status_moved(
         directory_service_id=directory_service_id,
     )
     await mark_fresh(uow, envelope)
-    await refresh_person(uow.session, person_id)
+    refresh_on_commit(uow.session, person_id)
 
 
 def _service_id(kind: str, id_: str) -> uuid.UUID | None:
@@ -134,6 +139,7 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         summary=f"Referral triaged: {words(d.decision)}{where}",
         organisation=d.decided_by_org,
         breached_sla=d.breached_sla,
+        destination=d.destination,
         directory_service_id=_service_id(d.destination.kind, d.destination.id)
         if d.destination
         else None,
@@ -173,7 +179,7 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
         organisation=None,
     )
     await mark_fresh(uow, event.envelope)
-    await refresh_person(uow.session, d.person_id)
+    refresh_on_commit(uow.session, d.person_id)
 
 
 async def _front_door_person(
@@ -183,10 +189,10 @@ async def _front_door_person(
 ) -> None:
     d, envelope = event.data, event.envelope
     sequence = envelope.sequence or 1
-    snapshot = await uow.session.get(PersonSnapshotRow, d.person_id)
+    snapshot = await rows.find(uow.session, PersonSnapshotRow, d.person_id)
     if snapshot is None:
         snapshot = PersonSnapshotRow(person_id=d.person_id)
-        uow.session.add(snapshot)
+        rows.add(uow.session, snapshot, d.person_id)
     if snapshot.front_door is None or is_newer(sequence, snapshot.front_door_sequence):
         snapshot.front_door = d.person.model_dump(mode="json")
         snapshot.front_door_sequence = sequence
@@ -200,7 +206,7 @@ async def _front_door_person(
             organisation=None,
         )
     await mark_fresh(uow, envelope)
-    await refresh_person(uow.session, d.person_id)
+    refresh_on_commit(uow.session, d.person_id)
 
 
 @router.on(PersonRegisteredV1)

@@ -46,6 +46,10 @@ class CaseloadReferralRow(MdtBase):
     for_carer_support: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_sla: Mapped[bool] = mapped_column(Boolean, default=False)
     referrer_org: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Where triage sent it (a team, a neighbourhood MDT or a directory service), and the
+    # referral version that said so: later status changes do not carry it.
+    destination_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    destination_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TimelineEntryRow(MdtBase):
