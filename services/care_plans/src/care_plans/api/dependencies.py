@@ -17,7 +17,7 @@ class PreconditionRequired(Problem):
     status, title, slug = 428, "Precondition Required", "precondition-required"
 
 
-def clock() -> datetime:
+async def clock() -> datetime:
     """The time now; tests replace this dependency to move time on."""
     return datetime.now(UTC)
 
@@ -30,7 +30,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_versions(
+async def expected_versions(
     if_match: Annotated[
         str | None,
         Header(

@@ -13,7 +13,7 @@ from carethread.service import RuntimeDep
 from directory.settings import DirectorySettings
 
 
-def clock() -> datetime:
+async def clock() -> datetime:
     """The time now; tests replace this dependency to move time on."""
     return datetime.now(UTC)
 
@@ -23,7 +23,7 @@ Now = Annotated[datetime, Depends(clock)]
 Curator = Annotated[Principal, Depends(require_roles("curator", "admin"))]
 
 
-def directory_settings(runtime: RuntimeDep) -> DirectorySettings:
+async def directory_settings(runtime: RuntimeDep) -> DirectorySettings:
     settings = runtime.settings
     return settings if isinstance(settings, DirectorySettings) else DirectorySettings()
 
@@ -31,14 +31,14 @@ def directory_settings(runtime: RuntimeDep) -> DirectorySettings:
 Settings = Annotated[DirectorySettings, Depends(directory_settings)]
 
 
-def stale_after(settings: Settings) -> timedelta:
+async def stale_after(settings: Settings) -> timedelta:
     return settings.stale_after
 
 
 StaleAfter = Annotated[timedelta, Depends(stale_after)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", description="the version you read; 412 if it has moved on"),

@@ -13,7 +13,7 @@ from outcomes.domain.access import ANALYST_ROLES
 from outcomes.settings import OutcomesSettings
 
 
-def clock() -> datetime:
+async def clock() -> datetime:
     """The time now; tests replace this dependency to move time on."""
     return datetime.now(UTC)
 
@@ -31,7 +31,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def outcomes_settings(runtime: RuntimeDep) -> OutcomesSettings:
+async def outcomes_settings(runtime: RuntimeDep) -> OutcomesSettings:
     settings = runtime.settings
     return settings if isinstance(settings, OutcomesSettings) else OutcomesSettings()
 
