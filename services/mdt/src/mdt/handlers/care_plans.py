@@ -7,7 +7,7 @@ rank of the change applied (see ``domain.freshness.wins``)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
 
 from carethread.db import UnitOfWork
 from carethread.events import CloudEvent, Event
@@ -88,15 +88,16 @@ async def _plan(uow: UnitOfWork, plan_id: uuid.UUID, person_id: uuid.UUID) -> Ca
 
 
 async def _after_plan_event(
-    uow: UnitOfWork, envelope: CloudEvent, person_id: uuid.UUID, summary: str, **where: Any
+    uow: UnitOfWork,
+    envelope: CloudEvent,
+    person_id: uuid.UUID,
+    summary: str,
+    *,
+    at: datetime,
+    org: str | None,
 ) -> None:
     add_to_timeline(
-        uow,
-        envelope,
-        person_id=person_id,
-        occurred_at=where["at"],
-        summary=summary,
-        organisation=where["org"],
+        uow, envelope, person_id=person_id, occurred_at=at, summary=summary, organisation=org
     )
     await mark_fresh(uow, envelope)
     refresh_on_commit(uow.session, person_id)
