@@ -1,0 +1,119 @@
+"""``python -m bench.mdt``: the MDT view on a generated history across the four producing
+services — apply rate through the real handlers and inbox, rebuild from the services'
+outboxes, the rebuilt view compared with the live one table by table, and caseload reads
+for the busiest neighbourhood; recorded in ``bench/results/`` with ``--record``.
+
+The issue asks rebuild == live on at least 100,000 events (``--people 9800`` gives about
+that many); ``--people`` scales it down for a quick look."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import machine
+from bench.stats import percentile
+from carethread.testing.databases import temporary_postgres_database
+from mdt.rebuild import rebuild
+from mdt.store import caseload as store
+from tests.mdt.history import NEIGHBOURHOOD, history
+from tests.mdt.outboxes import outboxes
+from tests.mdt.support import View, view
+
+RESULTS = Path(__file__).parent.parent / "results"
+
+
+async def _caseload_reads(v: View, reads: int) -> dict[str, float]:
+    today = datetime.now(UTC).date()
+    times = []
+    async with v.sessions() as session:
+        people = (await store.headline(session, NEIGHBOURHOOD, today))["people"]
+        for n in range(reads):
+            started = time.perf_counter()
+            query = store.CaseloadQuery(NEIGHBOURHOOD, today, offset=(n * 100) % max(people, 1))
+            _, rows = await store.caseload(session, query)
+            await store.overdue_actions(session, rows, today)
+            await store.open_referrals(session, rows)
+            await store.headline(session, NEIGHBOURHOOD, today)
+            times.append((time.perf_counter() - started) * 1000)
+    ordered = sorted(times)
+    return {
+        "people_in_neighbourhood": people,
+        "p50_ms": round(percentile(ordered, 50), 2),
+        "p95_ms": round(percentile(ordered, 95), 2),
+    }
+
+
+async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
+    events = history(people, seed=42)
+    rng = random.Random(1)
+    live_order = events[:]
+    rng.shuffle(live_order)
+    live_order += rng.sample(events, len(events) // 100)  # 1% delivered twice
+    async with AsyncExitStack() as stack:
+        if backend == "sqlite":
+            live_url = f"sqlite+aiosqlite:///{folder / 'live.db'}"
+            rebuilt_url = f"sqlite+aiosqlite:///{folder / 'rebuilt.db'}"
+        else:
+            live_url = await stack.enter_async_context(temporary_postgres_database("ct_bench_mdt"))
+            rebuilt_url = await stack.enter_async_context(
+                temporary_postgres_database("ct_bench_mdt")
+            )
+        logs = await stack.enter_async_context(outboxes(folder, events))
+        live = await stack.enter_async_context(view(live_url))
+        rebuilt = await stack.enter_async_context(view(rebuilt_url))
+
+        started = time.perf_counter()
+        await live.apply(live_order, batch=500)
+        live_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        applied = await rebuild(rebuilt.sessions, logs, page=500)
+        rebuild_s = time.perf_counter() - started
+
+        live_contents, rebuilt_contents = await live.contents(), await rebuilt.contents()
+        reads = await _caseload_reads(live, 50)
+    return {
+        "backend": backend,
+        "events": len(events),
+        "delivered_live": len(live_order),
+        "live_apply_s": round(live_s, 1),
+        "live_events_per_s": round(len(live_order) / live_s),
+        "rebuild_applied": applied,
+        "rebuild_s": round(rebuild_s, 1),
+        "rebuild_events_per_s": round(applied / rebuild_s),
+        "rebuilt_equals_live": rebuilt_contents == live_contents,
+        "rows": {table: len(rows) for table, rows in live_contents.items()},
+        "caseload_reads": reads,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.mdt", description=__doc__)
+    parser.add_argument("--people", type=int, default=9_800)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+    before = machine.load_average()
+    with tempfile.TemporaryDirectory(prefix="bench-mdt-") as folder:
+        result = asyncio.run(run(args.people, args.backend, Path(folder)))
+    result["machine"] = machine.machine()
+    result["load_before"], result["load_after"] = before, machine.load_average()
+    print(json.dumps(result, indent=2, default=str))
+    if args.record:
+        day = datetime.now(UTC).date().isoformat()
+        path = RESULTS / f"{day}-mdt-{args.backend}.json"
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"recorded in bench/results/{path.name}")
+
+
+if __name__ == "__main__":
+    main()
