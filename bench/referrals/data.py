@@ -18,70 +18,12 @@ from typing import Any
 from carethread.nhs import person_id_for_nhs_number, synthetic_nhs_numbers
 from carethread.reference import Geography, load_geography
 from referrals.api.schemas import PersonIn, ReferralCreate
+from referrals.demo import FAMILY, GIVEN
 from referrals.domain.lifecycle import Status
 from referrals.domain.referral import SNOMED_REFERRAL_CODES, SOCIAL_NEEDS, Source, Urgency
 from referrals.domain.sla import SlaTargets, triage_due
 from referrals.store.tables import ReferralRow
 
-GIVEN = [
-    "Amara",
-    "Ben",
-    "Chloe",
-    "Deniz",
-    "Efua",
-    "Farhan",
-    "Grace",
-    "Hamid",
-    "Ines",
-    "Jonah",
-    "Kemi",
-    "Luca",
-    "Maya",
-    "Nikos",
-    "Olu",
-    "Priya",
-    "Rosa",
-    "Sami",
-    "Tomasz",
-    "Yusuf",
-    "Zofia",
-    "Aziz",
-    "Bea",
-    "Callum",
-    "Dara",
-    "Elif",
-    "Femi",
-    "Gita",
-    "Hana",
-    "Ivo",
-]
-FAMILY = [
-    "Adeyemi",
-    "Brennan",
-    "Costa",
-    "Demir",
-    "Evans",
-    "Francis",
-    "Gashi",
-    "Hussain",
-    "Ivanova",
-    "Jones",
-    "Kowalski",
-    "Lopez",
-    "Mensah",
-    "Nguyen",
-    "O'Brien",
-    "Patel",
-    "Quinn",
-    "Rahman",
-    "Silva",
-    "Tran",
-    "Uddin",
-    "Vasquez",
-    "Walsh",
-    "Yilmaz",
-    "Zhou",
-]
 # Invented ODS-shaped codes for referrers that are not GP practices.
 OTHER_ORGS: dict[Source, tuple[str, ...]] = {
     Source.ACUTE_TRUST: ("RAX01", "RBX02", "RCX03"),

@@ -48,6 +48,16 @@ GIVEN = [
     "Sami",
     "Tomasz",
     "Yusuf",
+    "Zofia",
+    "Aziz",
+    "Bea",
+    "Callum",
+    "Dara",
+    "Elif",
+    "Femi",
+    "Gita",
+    "Hana",
+    "Ivo",
 ]
 FAMILY = [
     "Adeyemi",
@@ -66,6 +76,15 @@ FAMILY = [
     "Nguyen",
     "O'Brien",
     "Patel",
+    "Quinn",
+    "Rahman",
+    "Silva",
+    "Tran",
+    "Uddin",
+    "Vasquez",
+    "Walsh",
+    "Yilmaz",
+    "Zhou",
 ]
 DEMO_REFERRALS = 300
 # Where demo referrals end up, so every lifecycle state (and queue filter) has examples.
