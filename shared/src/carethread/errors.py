@@ -72,6 +72,18 @@ class InvalidInput(Problem):
     def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] = ()) -> None:
         super().__init__(detail, errors=list(errors))
 
+    @classmethod
+    def at(cls, field: str, message: str) -> InvalidInput:
+        """422 for one field of the body, named by its dotted path (``person.nhs_number``)."""
+        error = {
+            "field": field,
+            "in": "body",
+            "pointer": "#/" + field.replace(".", "/"),
+            "message": message,
+            "type": "value_error",
+        }
+        return cls(message, errors=[error])
+
 
 class ServiceUnavailable(Problem):
     status, title, slug = 503, "Service Unavailable", "service-unavailable"

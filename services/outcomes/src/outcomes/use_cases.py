@@ -25,21 +25,6 @@ from outcomes.store.tables import CareTeamMemberRow, MeasureRow, ReferralFactRow
 SERVICE = "outcomes"
 
 
-def invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        message,
-        errors=[
-            {
-                "field": field,
-                "in": "body",
-                "pointer": "#/" + field.replace(".", "/"),
-                "message": message,
-                "type": "value_error",
-            }
-        ],
-    )
-
-
 def caller(principal: Principal) -> access.Caller:
     return access.Caller(
         sub=principal.sub,
@@ -110,7 +95,7 @@ def score_request(body: MeasureCreate) -> Scored:
     try:
         return instrument(body.instrument).score(_answers(body))
     except InvalidAnswers as e:
-        raise invalid(e.field, str(e)) from e
+        raise InvalidInput.at(e.field, str(e)) from e
 
 
 async def record_measure(
@@ -130,10 +115,10 @@ async def record_measure(
     scored = score_request(body)
     taken_at = (body.recorded_at or now).astimezone(UTC)  # stored and shown in UTC
     if taken_at > now:
-        raise invalid("recorded_at", "a measure cannot be recorded as taken in the future")
+        raise InvalidInput.at("recorded_at", "a measure cannot be recorded as taken in the future")
     person = await people.get(uow, body.person_id)
     if person is None:
-        raise invalid(
+        raise InvalidInput.at(
             "person_id",
             f"unknown person {body.person_id}: the outcomes service has not heard of them "
             "from the front door or a care plan yet",

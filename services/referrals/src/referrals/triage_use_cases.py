@@ -12,7 +12,7 @@ from datetime import datetime
 
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
-from carethread.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from carethread.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from carethread.events import CloudEvent, topics
 from carethread.messaging import add_to_outbox
 from referrals import access, events
@@ -22,7 +22,7 @@ from referrals.domain.referral import DestinationKind, Referral, ReferralRejecte
 from referrals.domain.triage import Move, apply
 from referrals.store import referrals as store
 from referrals.store.tables import DirectoryServiceRow, ReferralRow, TransitionRow
-from referrals.use_cases import SERVICE, invalid, read_referral
+from referrals.use_cases import SERVICE, read_referral
 
 
 class NotRoutable(Conflict):
@@ -76,7 +76,7 @@ async def move_referral(
     except IllegalTransition as e:
         raise Conflict(str(e), current_status=e.current.value) from e
     except ReferralRejected as e:
-        raise invalid(e.field, str(e)) from e
+        raise InvalidInput.at(e.field, str(e)) from e
     store.update_row(row, after)
     uow.session.add(store.transition_row(before, after, move))
     if move.action in DECISIONS:

@@ -63,21 +63,6 @@ async def _original(uow: UnitOfWork, row: ReferralRow, principal: Principal) -> 
     return Received(store.from_row(row), row.received_event_id, replayed=True)
 
 
-def invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        message,
-        errors=[
-            {
-                "field": field,
-                "in": "body",
-                "pointer": "#/" + field.replace(".", "/"),
-                "message": message,
-                "type": "value_error",
-            }
-        ],
-    )
-
-
 async def receive_referral(
     uow: UnitOfWork,
     request: ReferralCreate,
@@ -95,7 +80,9 @@ async def receive_referral(
             return await _original(uow, existing, principal)
     p = request.person
     if p.gp_practice_code and p.gp_practice_code not in geography.practices:
-        raise invalid("person.gp_practice_code", f"unknown GP practice code {p.gp_practice_code}")
+        raise InvalidInput.at(
+            "person.gp_practice_code", f"unknown GP practice code {p.gp_practice_code}"
+        )
     place = geography.postcode(p.postcode) if p.postcode else None
     key = demographic_key(p.given_name, p.family_name, p.birth_date, p.postcode)
     match_key = key_text(key)
@@ -135,7 +122,7 @@ async def receive_referral(
             consent_to_share=request.consent_to_share,
         )
     except ReferralRejected as e:
-        raise invalid(e.field, str(e)) from e
+        raise InvalidInput.at(e.field, str(e)) from e
     event = events.referral_received(referral)
     row = store.to_row(referral, created_by=principal.sub, idempotency_key=idempotency_key)
     row.received_event_id = event.id

@@ -20,7 +20,7 @@ from care_plans.domain.document import (
     PlanStatus,
 )
 from care_plans.fhir import codes
-from care_plans.fhir.outcome import invalid
+from carethread.fhir.outcome import invalid
 from carethread.nhs import InvalidNhsNumber, normalise_nhs_number
 
 IMPORTED = uuid.UUID("0b6f1c52-5a57-4d63-9b36-7e4c2f7a9d10")  # namespace of imported item ids

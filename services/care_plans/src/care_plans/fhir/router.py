@@ -29,9 +29,9 @@ from care_plans.api.dependencies import Now
 from care_plans.domain.document import PlanDocument
 from care_plans.fhir import codes, outbound
 from care_plans.fhir import use_cases as fhir
-from care_plans.fhir.outcome import ISSUE_CODE, FhirError, Issue, fhirpath, operation_outcome
 from carethread.auth import CurrentUser
 from carethread.errors import Problem
+from carethread.fhir.outcome import ISSUE_CODE, FhirError, Issue, fhirpath, operation_outcome
 from carethread.observability.logging import get_logger
 from carethread.service import UoWDep
 

@@ -10,13 +10,13 @@ from typing import Any
 from care_plans import records, use_cases
 from care_plans.domain.document import PlanDocument
 from care_plans.fhir import codes, inbound
-from care_plans.fhir.outcome import FhirError, Issue, invalid
 from care_plans.records import Editor
 from care_plans.store import plans as store
 from care_plans.store.tables import CarePlanRow, FhirAliasRow, PersonRow
 from carethread.auth import Principal
 from carethread.db import UnitOfWork
 from carethread.errors import InvalidInput, NotFound
+from carethread.fhir.outcome import FhirError, Issue, invalid
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 from carethread.errors import InvalidInput
+from carethread.fhir.outcome import FhirError, Issue, invalid
 from outcomes.api.schemas import MeasureContext, MeasureCreate
 from outcomes.fhir import codes
-from outcomes.fhir.outcome import FhirError, Issue, invalid
 
 ROOT = "QuestionnaireResponse"
 ACCEPTED_STATUSES = ("completed", "amended")

@@ -24,13 +24,13 @@ from sqlalchemy.exc import DBAPIError
 
 from carethread.auth import CurrentUser
 from carethread.errors import InvalidInput, Problem
+from carethread.fhir.outcome import ISSUE_CODE, FhirError, Issue, fhirpath, operation_outcome
 from carethread.observability.logging import get_logger
 from carethread.service import UoWDep
 from outcomes import reporting, use_cases
 from outcomes.api.dependencies import Analyst, IdempotencyKey, Now, Settings
 from outcomes.api.indicators import policy
 from outcomes.fhir import codes, inbound, outbound
-from outcomes.fhir.outcome import ISSUE_CODE, FhirError, Issue, fhirpath, operation_outcome
 
 log = get_logger(__name__)
 

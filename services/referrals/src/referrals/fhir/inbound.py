@@ -2,7 +2,7 @@
 
 Pure: validated FHIR models in, a :class:`~referrals.api.schemas.ReferralCreate` out (the same
 request the JSON API takes, so a FHIR referral *is* a JSON referral), or a
-:class:`~referrals.fhir.outcome.FhirError` naming the FHIRPath of what is wrong.
+:class:`~carethread.fhir.outcome.FhirError` naming the FHIRPath of what is wrong.
 
 How the ServiceRequest is read:
 
@@ -67,12 +67,12 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from carethread.fhir.outcome import FhirError, Issue, invalid
 from carethread.nhs import InvalidNhsNumber, normalise_nhs_number
 from carethread.reference import Geography
 from referrals.api.schemas import ReferralCreate
 from referrals.domain.referral import SNOMED_REFERRAL_CODES, SOCIAL_NEEDS, Source
 from referrals.fhir import codes
-from referrals.fhir.outcome import FhirError, Issue, invalid
 
 NOT_GIVEN = "(not given)"
 GP_PRACTICE_CODE = re.compile(r"^[A-Z]\d{5}$")

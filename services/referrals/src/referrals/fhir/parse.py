@@ -16,7 +16,7 @@ from fhir.resources.R4B.domainresource import DomainResource
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
-from referrals.fhir.outcome import FhirError, Issue, invalid, validation_issues
+from carethread.fhir.outcome import FhirError, Issue, invalid, validation_issues
 
 R = TypeVar("R", bound=Resource)
 MAX_DEPTH = 64  # contained in contained in a bundle ...: far more than any real message

@@ -31,13 +31,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carethread.auth import CurrentUser, Principal
 from carethread.errors import NotFound, Problem
+from carethread.fhir.outcome import ISSUE_CODE, FhirError, Issue, operation_outcome
 from carethread.observability.logging import get_logger
 from carethread.reference import load_geography
 from carethread.service import UoWDep
 from referrals.api.referrals import IdempotencyKey, Now, Referrer, Targets
 from referrals.fhir import codes, inbound, outbound
 from referrals.fhir import use_cases as fhir
-from referrals.fhir.outcome import ISSUE_CODE, FhirError, Issue, operation_outcome
 from referrals.fhir.parse import parse_json, read_resource
 
 log = get_logger(__name__)

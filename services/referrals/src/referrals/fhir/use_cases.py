@@ -22,13 +22,13 @@ from datetime import datetime
 from carethread.auth import Principal
 from carethread.db import UnitOfWork
 from carethread.errors import Conflict, InvalidInput
+from carethread.fhir.outcome import FhirError, Issue
 from carethread.reference import Geography
 from referrals import use_cases
 from referrals.domain.referral import Destination, DestinationKind, Referral
 from referrals.domain.sla import SlaTargets
 from referrals.fhir.inbound import Inbound
 from referrals.fhir.outbound import Step
-from referrals.fhir.outcome import FhirError, Issue
 from referrals.store import referrals as store
 from referrals.store.tables import ReferralRow, TransitionRow
 from referrals.use_cases import Received

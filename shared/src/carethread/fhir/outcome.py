@@ -1,7 +1,7 @@
-"""OperationOutcome: how the FHIR facade says no, naming the FHIRPath of what is wrong.
+"""OperationOutcome: how a FHIR facade says no, naming the FHIRPath of what is wrong.
 
-Pure: no framework. The router turns :class:`FhirError` (and the library's problems) into
-an ``application/fhir+json`` OperationOutcome response.
+Pure: no framework. Each service's FHIR router turns :class:`FhirError` (and the library's
+problems) into an ``application/fhir+json`` OperationOutcome response.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ ISSUE_CODE = {
     413: "too-long",
     415: "not-supported",
     422: "invalid",
+    428: "required",
     500: "exception",
     503: "transient",
 }
@@ -74,7 +75,7 @@ def fhirpath(root: str, loc: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += "." + ("resourceType" if part == "resource_type" else part)
+            out += "." + ("resourceType" if part == "resource_type" else str(part))
     return out
 
 

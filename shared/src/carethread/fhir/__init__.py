@@ -1,0 +1,1 @@
+"""What every service's FHIR facade shares: how it says no (OperationOutcome)."""
