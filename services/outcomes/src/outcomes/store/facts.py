@@ -7,22 +7,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from carethread.db import UnitOfWork
-from outcomes.store import rows
+from outcomes.store.rows import Rows
 from outcomes.store.tables import ReferralFactRow, ReferralVolumeRow
 
 UNKNOWN_NEIGHBOURHOOD = "unknown"
 SOCIAL_PRESCRIPTION_KIND = "service"  # a triage destination that is a directory service
 
 
-async def count_received(
-    uow: UnitOfWork, day_at: datetime, neighbourhood: str | None, source: str
-) -> None:
-    key = (day_at.date(), neighbourhood or UNKNOWN_NEIGHBOURHOOD, source)
-    row = await rows.find(uow, ReferralVolumeRow, key)
+def volume_key(day_at: datetime, neighbourhood: str | None, source: str) -> tuple[object, ...]:
+    return (day_at.date(), neighbourhood or UNKNOWN_NEIGHBOURHOOD, source)
+
+
+def count_received(rows: Rows, day_at: datetime, neighbourhood: str | None, source: str) -> None:
+    key = volume_key(day_at, neighbourhood, source)
+    row = rows.find(ReferralVolumeRow, key)
     if row is None:
         rows.add(
-            uow,
             ReferralVolumeRow(day=key[0], neighbourhood=key[1], source=key[2], referrals=1),
             key,
         )
@@ -30,12 +30,12 @@ async def count_received(
         row.referrals += 1
 
 
-async def referral(
-    uow: UnitOfWork, referral_id: uuid.UUID, person_id: uuid.UUID, status: str, sequence: int
+def referral(
+    rows: Rows, referral_id: uuid.UUID, person_id: uuid.UUID, status: str, sequence: int
 ) -> tuple[ReferralFactRow, bool]:
     """The referral's fact row, and whether this event is newer than what it holds (an
     event about a referral received before this service listened starts a partial row)."""
-    row = await rows.find(uow, ReferralFactRow, referral_id)
+    row = rows.find(ReferralFactRow, referral_id)
     if row is None:
         row = ReferralFactRow(
             referral_id=referral_id,
@@ -46,7 +46,7 @@ async def referral(
             sla_breached=False,
             social_prescription=False,
         )
-        rows.add(uow, row, referral_id)
+        rows.add(row, referral_id)
     fresh = sequence > row.sequence
     if fresh:
         row.sequence = sequence

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from carethread.db import UnitOfWork
 from outcomes.domain.population import plus_groups
-from outcomes.store import rows
+from outcomes.store.rows import Rows
 from outcomes.store.tables import DataOptOutRow, PersonRow
 
 CARERS_REASON = "carers"
@@ -55,8 +55,8 @@ def refresh_groups(row: PersonRow, declared: Sequence[str] | None = None) -> Non
     row.in_plus_group = bool(groups)
 
 
-async def apply_details(
-    uow: UnitOfWork,
+def apply_details(
+    rows: Rows,
     person_id: uuid.UUID,
     details: Details,
     *,
@@ -66,7 +66,7 @@ async def apply_details(
     """Record a person's details. A person event (``authoritative``) replaces what we had
     unless an event at least as new was applied; a referral's summary only fills in a
     person we have not heard of."""
-    row = await ensure(uow, person_id, changed_at)
+    row = ensure(rows, person_id, changed_at)
     if not authoritative and not _placeholder(row):
         return row  # a summary only fills in someone we know nothing about yet
     if row.details_changed_at is not None and changed_at <= row.details_changed_at:
@@ -92,10 +92,10 @@ def _placeholder(row: PersonRow) -> bool:
     )
 
 
-async def ensure(uow: UnitOfWork, person_id: uuid.UUID, at: datetime) -> PersonRow:
+def ensure(rows: Rows, person_id: uuid.UUID, at: datetime) -> PersonRow:
     """The person's row; for someone an event mentions before the front door has told us
     about them, a row with no details yet (they fill it in when they come)."""
-    row = await rows.find(uow, PersonRow, person_id)
+    row = rows.find(PersonRow, person_id)
     if row is None:
         row = PersonRow(
             person_id=person_id,
@@ -105,19 +105,18 @@ async def ensure(uow: UnitOfWork, person_id: uuid.UUID, at: datetime) -> PersonR
             has_care_plan=False,
             first_seen_at=at,
         )
-        rows.add(uow, row, person_id)
+        rows.add(row, person_id)
     else:
         row.first_seen_at = min(row.first_seen_at, at)
     return row
 
 
-async def set_opt_out(uow: UnitOfWork, person_id: uuid.UUID, opted_out: bool, at: datetime) -> None:
-    row = await rows.find(uow, DataOptOutRow, person_id)
+def set_opt_out(rows: Rows, person_id: uuid.UUID, opted_out: bool, at: datetime) -> None:
+    row = rows.find(DataOptOutRow, person_id)
     if opted_out and row is None:
-        rows.add(uow, DataOptOutRow(person_id=person_id, recorded_at=at, source="event"), person_id)
+        rows.add(DataOptOutRow(person_id=person_id, recorded_at=at, source="event"), person_id)
     elif not opted_out and row is not None:
-        await uow.session.delete(row)
-        rows.forget(uow, DataOptOutRow, person_id)
+        rows.delete(DataOptOutRow, person_id)
 
 
 async def get(uow: UnitOfWork, person_id: uuid.UUID) -> PersonRow | None:

@@ -1,38 +1,75 @@
-"""Finding and adding fact rows inside a consumer's run without flushing for every event.
+"""The rows a consumer's run of events reads and writes, fetched in one query per table.
 
-A run of events shares one transaction. Looking a row up with autoflush on would write
-everything added so far before each lookup (a flush per event); instead rows added in the
-run are remembered by key, lookups skip the autoflush, and the whole run is written at
-commit in a few batched statements.
+The handlers defer their work to the run's commit (see ``pending``); by then every row
+the run will touch is known, so they are read with a few ``IN`` queries rather than a
+lookup per event, and what the events change is written in the commit's one flush.
+Lookups run synchronously: the commit hook runs inside SQLAlchemy's asyncio greenlet,
+where the session may still query.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from carethread.db import UnitOfWork
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
-_ADDED = "outcomes.rows_added"
 R = TypeVar("R")
+CHUNK = 500  # keys per query: well inside every driver's parameter limit
 
 
-def _added(uow: UnitOfWork) -> dict[tuple[type[Any], Any], Any]:
-    added: dict[tuple[type[Any], Any], Any] = uow.session.info.setdefault(_ADDED, {})
-    return added
+def _key(model: type[Any], row: Any) -> Any:
+    values = tuple(getattr(row, c.key) for c in inspect(model).primary_key)
+    return values[0] if len(values) == 1 else values
 
 
-async def find(uow: UnitOfWork, model: type[R], key: Any) -> R | None:
-    hit = _added(uow).get((model, key))
-    if hit is not None:
-        return hit  # type: ignore[no-any-return]
-    with uow.session.no_autoflush:
-        return await uow.session.get(model, key)
+def _lead(key: Any) -> Any:
+    return key[0] if isinstance(key, tuple) else key
 
 
-def add(uow: UnitOfWork, row: Any, key: Any) -> None:
-    uow.session.add(row)
-    _added(uow)[(type(row), key)] = row
+class Rows:
+    """Rows by primary key (a tuple in the table's key order when it has several
+    columns), with what is absent remembered too, so a row is never looked up twice."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[tuple[type[Any], Any], Any] = {}
+
+    def load(self, model: type[Any], keys: Iterable[Any]) -> None:
+        """Fetch the rows of ``model`` with these keys. A composite key is fetched by its
+        first column, and the rest matched here."""
+        wanted = set(keys)
+        leads = sorted({_lead(k) for k in wanted}, key=str)
+        column = inspect(model).primary_key[0]
+        found: dict[Any, Any] = {}
+        for start in range(0, len(leads), CHUNK):
+            query = select(model).where(column.in_(leads[start : start + CHUNK]))
+            for row in self.session.scalars(query):
+                found[_key(model, row)] = row
+        for key in wanted:
+            self._known[(model, key)] = found.get(key)
+
+    def find(self, model: type[R], key: Any) -> R | None:
+        if (model, key) not in self._known:  # not declared up front: looked up alone
+            self._known[(model, key)] = self.session.get(model, key)
+        found: R | None = self._known[(model, key)]
+        return found
+
+    def add(self, row: Any, key: Any) -> None:
+        self.session.add(row)
+        self._known[(type(row), key)] = row
+
+    def delete(self, model: type[Any], key: Any) -> None:
+        row = self.find(model, key)
+        if row is not None:
+            self.session.delete(row)
+        self._known[(model, key)] = None
 
 
-def forget(uow: UnitOfWork, model: type[Any], key: Any) -> None:
-    _added(uow).pop((model, key), None)
+def keys_by_model(touches: Iterable[tuple[type[Any], Any]]) -> dict[type[Any], set[Any]]:
+    grouped: dict[type[Any], set[Any]] = defaultdict(set)
+    for model, key in touches:
+        grouped[model].add(key)
+    return grouped
