@@ -16,7 +16,7 @@ from directory.domain.geo import haversine_km
 from directory.domain.listing import Capacity, DeliveryMode, ReferralRoute, is_stale
 from directory.domain.opening import local_instant
 from directory.places import canonical_borough
-from directory.store import listings as store
+from directory.store import results
 from directory.store.search import Criteria, Found, Point, search
 
 router = APIRouter(prefix="/api/v1/services", tags=["search"])
@@ -35,37 +35,36 @@ async def _results(
     uow: UnitOfWork, found: Found, near: Point | None, *, now: Now, stale_after: timedelta
 ) -> list[SearchResult]:
     ids = [h.service_id for h in found.hits]
-    rows = await store.services_by_id(uow.session, ids)
-    places = await store.locations_for(uow.session, ids) if near is not None else {}
-    labels = await store.term_labels(uow.session, ids)
+    rows = await results.summaries(uow.session, ids)
+    places = await results.places(uow.session, ids) if near is not None else {}
+    labels = await results.labels(uow.session, ids)
     out = []
     for hit in found.hits:
         row = rows[hit.service_id]
-        doc = row.document
         nearest, distance = None, None
-        if near is not None:
-            located = [
-                (haversine_km(near.latitude, near.longitude, loc.latitude, loc.longitude), loc)
-                for loc in places.get(row.id, [])
-                if loc.latitude is not None and loc.longitude is not None
-            ]
-            if located:
-                distance, loc = min(located, key=lambda dl: dl[0])
-                nearest = NearestLocation(
-                    name=loc.name,
-                    postcode=loc.postcode,
-                    latitude=loc.latitude or 0.0,
-                    longitude=loc.longitude or 0.0,
-                )
+        if near is not None and (located := places.get(row.id)):
+            distance, place = min(
+                (
+                    (haversine_km(near.latitude, near.longitude, p.latitude, p.longitude), p)
+                    for p in located
+                ),
+                key=lambda dp: dp[0],
+            )
+            nearest = NearestLocation(
+                name=place.name,
+                postcode=place.postcode,
+                latitude=place.latitude,
+                longitude=place.longitude,
+            )
         out.append(
             SearchResult(
                 id=row.id,
                 name=row.name,
-                organization_name=hit.organization_name,
+                organization_name=row.organization_name,
                 description=row.description[:300],
                 taxonomy=labels.get(row.id, []),
-                boroughs=doc.get("boroughs", []),
-                languages=doc.get("languages", []),
+                boroughs=row.boroughs,
+                languages=row.languages,
                 free=row.free,
                 capacity=row.capacity,
                 referral_route=row.referral_route,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.store.id_sets import id_in
 from directory.store.tables import (
     ServiceFacetRow,
     ServiceRow,
@@ -34,9 +35,16 @@ async def facet_counts(
         "referral_route": {},
         "free": {},
     }
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def among(column: Any) -> Any:
+        if isinstance(matching, Select):
+            return column.in_(matching)
+        return id_in(column, matching, postgres)
+
     rows = await session.execute(
         select(F.c.facet, F.c.value, func.count())
-        .where(F.c.service_id.in_(matching))
+        .where(among(F.c.service_id))
         .group_by(F.c.facet, F.c.value)
     )
     for facet, value, n in rows.all():
@@ -46,13 +54,13 @@ async def facet_counts(
     rows = await session.execute(
         select(T.c.code, T.c.id, func.count())
         .select_from(ST.join(T, T.c.id == ST.c.term_id))
-        .where(ST.c.service_id.in_(matching))
+        .where(among(ST.c.service_id))
         .group_by(T.c.code, T.c.id)
     )
     out["taxonomy"] = {code or str(term_id): n for code, term_id, n in rows.all()}
     rows = await session.execute(
         select(S.c.capacity, S.c.referral_route, S.c.free, func.count())
-        .where(S.c.id.in_(matching))
+        .where(among(S.c.id))
         .group_by(S.c.capacity, S.c.referral_route, S.c.free)
     )
     for capacity, route, free, n in rows.all():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,6 @@ from directory.store.facets import facet_counts
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
-    OrganizationRow,
     ServiceAtLocationRow,
     ServiceFacetRow,
     ServiceRow,
@@ -44,7 +43,6 @@ from directory.store.tables import (
 
 S = ServiceRow.__table__
 F = ServiceFacetRow.__table__
-ORG = OrganizationRow.__table__
 MATERIALISE_UP_TO = 2000  # matching ids read into memory for counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
@@ -90,7 +88,6 @@ class Criteria:
 class Hit:
     service_id: uuid.UUID
     name: str
-    organization_name: str
     score: float
     distance_km: float | None
 
@@ -288,31 +285,112 @@ def _filters(c: Criteria) -> list[ColumnElement[bool]]:
     return out + _who_filters(c) + _how_filters(c) + _when_filters(c)
 
 
+def _postgres_score(plan: QueryPlan) -> ColumnElement[float]:
+    return func.ts_rank_cd(
+        literal_column("service.search_vector"),
+        func.to_tsquery(ENGLISH, literal(_any_words(plan, True))),
+    )
+
+
+def _sqlite_ranked(plan: QueryPlan) -> Select[Any]:
+    """FTS5 ids with their relevance: bm25 is lower for better matches; weights: name,
+    keywords, description."""
+    return select(
+        FTS.c.service_id,
+        (-func.bm25(literal_column("service_fts"), 0.0, 10.0, 4.0, 1.0)).label("s"),
+    ).where(literal_column("service_fts").op("MATCH")(literal(_any_words(plan, False))))
+
+
+async def _sqlite_scores(
+    session: AsyncSession, plan: QueryPlan, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, float]:
+    """bm25 of the matching services only: scoring every text match costs far more."""
+    ranked = _sqlite_ranked(plan).where(FTS.c.service_id.in_([i.hex for i in ids]))
+    return {uuid.UUID(sid): float(s) for sid, s in (await session.execute(ranked)).all()}
+
+
+def _sort_key(c: Criteria) -> Callable[[Hit], tuple[Any, ...]]:
+    """The order ``_ordered_in_sql`` gives, for services already in memory."""
+
+    def distance(h: Hit) -> tuple[bool, float]:
+        return (h.distance_km is None, h.distance_km or 0.0)
+
+    if c.sort == "distance" and c.near is not None:
+        return lambda h: (distance(h), -h.score, h.name, h.service_id)
+    if c.sort == "name":
+        return lambda h: (h.name, distance(h), h.service_id)
+    return lambda h: (-h.score, distance(h), h.name, h.service_id)
+
+
 async def search(
     session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool = True
 ) -> Found:
     postgres = _is_postgres(session)
-    base: FromClause = S.join(ORG, ORG.c.id == S.c.organization_id)
     conditions = _filters(c)
+    with_text = c.plan is not None and not c.plan.is_empty
+    if with_text:
+        conditions += _text_conditions(c, postgres)
+    base: FromClause = S
+    distance: ColumnElement[Any] = literal(None, Float)
+    if c.near is not None:
+        nearest = _distances(c)
+        if c.radius_km is not None:
+            base = base.join(nearest, nearest.c.service_id == S.c.id)
+        else:
+            base = base.outerjoin(nearest, nearest.c.service_id == S.c.id)
+        distance = nearest.c.distance_km
+    score: ColumnElement[Any] = literal(0.0, Float)
+    if with_text and postgres:
+        assert c.plan is not None
+        score = _postgres_score(c.plan)
+    where = and_(*conditions)
+    # A prescriber's question matches tens to hundreds of services: read them once (with
+    # what orders them) and count, order and facet in memory, rather than evaluating the
+    # search again for each.
+    rows = (
+        await session.execute(
+            select(S.c.id, S.c.name, score.label("score"), distance.label("d"))
+            .select_from(base)
+            .where(where)
+            .limit(MATERIALISE_UP_TO + 1)
+        )
+    ).all()
+    if len(rows) > MATERIALISE_UP_TO:
+        return await _ordered_in_sql(session, c, where, offset=offset, limit=limit, facets=facets)
+    if not rows:
+        return Found(0, [])
+    ids = [r.id for r in rows]
+    scores = {r.id: float(r.score or 0) for r in rows}
+    if with_text and not postgres:
+        assert c.plan is not None
+        scores = await _sqlite_scores(session, c.plan, ids)
+    found = [Hit(r.id, r.name, scores.get(r.id, 0.0), r.d) for r in rows]
+    found.sort(key=_sort_key(c))
+    result = Found(len(found), found[offset : offset + limit])
+    if facets:
+        result.facets = await facet_counts(session, ids)
+    return result
+
+
+async def _ordered_in_sql(
+    session: AsyncSession,
+    c: Criteria,
+    where: ColumnElement[bool],
+    *,
+    offset: int,
+    limit: int,
+    facets: bool,
+) -> Found:
+    """A broad search (more matches than are worth reading): counted, ordered and paged by
+    the database."""
+    postgres = _is_postgres(session)
+    base: FromClause = S
     score: ColumnElement[float] = literal(0.0, Float)
     if c.plan is not None and not c.plan.is_empty:
-        conditions += _text_conditions(c, postgres)
-        any_words = _any_words(c.plan, postgres)
         if postgres:
-            score = func.ts_rank_cd(
-                literal_column("service.search_vector"),
-                func.to_tsquery(ENGLISH, literal(any_words)),
-            )
+            score = _postgres_score(c.plan)
         else:
-            # bm25 is lower for better matches; weights: name, keywords, description.
-            ranked = (
-                select(
-                    FTS.c.service_id,
-                    (-func.bm25(literal_column("service_fts"), 0.0, 10.0, 4.0, 1.0)).label("s"),
-                )
-                .where(literal_column("service_fts").op("MATCH")(literal(any_words)))
-                .subquery("ranked")
-            )
+            ranked = _sqlite_ranked(c.plan).subquery("ranked")
             base = base.outerjoin(ranked, ranked.c.service_id == S.c.id)
             score = func.coalesce(ranked.c.s, 0.0)
     distance: ColumnElement[Any] = literal(None, Float)
@@ -323,19 +401,8 @@ async def search(
         else:
             base = base.outerjoin(nearest, nearest.c.service_id == S.c.id)
         distance = nearest.c.distance_km
-    where = and_(*conditions)
     matching = select(S.c.id).select_from(base).where(where)
-    # A prescriber's question matches tens to hundreds of services: read their ids once and
-    # count and facet over them, rather than evaluating the whole search again each time.
-    ids = list((await session.scalars(matching.limit(MATERIALISE_UP_TO + 1))).all())
-    small = len(ids) <= MATERIALISE_UP_TO
-    total = (
-        len(ids)
-        if small
-        else await session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    )
-    if total == 0:
-        return Found(0, [])
+    total = await session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     order: list[Any]
     by_distance = [distance.asc().nulls_last()] if c.near is not None else []
     if c.sort == "distance" and c.near is not None:
@@ -345,21 +412,20 @@ async def search(
     else:
         order = [score.desc(), *by_distance, S.c.name]
     page: Select[Any] = (
-        select(S.c.id, S.c.name, ORG.c.name.label("org"), score.label("score"), distance.label("d"))
+        select(S.c.id, S.c.name, score.label("score"), distance.label("d"))
         .select_from(base)
-        # The filters were evaluated once already: the page orders those services only.
-        .where(S.c.id.in_(ids) if small else where)
+        .where(where)
         .order_by(*order, S.c.id)
         .offset(offset)
         .limit(limit)
     )
     hits = [
-        Hit(row.id, row.name, row.org, float(row.score or 0), row.d)
+        Hit(row.id, row.name, float(row.score or 0), row.d)
         for row in (await session.execute(page)).all()
     ]
     found = Found(total, hits)
     if facets:
-        found.facets = await facet_counts(session, ids if small else matching)
+        found.facets = await facet_counts(session, matching)
     return found
 
 
