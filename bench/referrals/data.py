@@ -318,6 +318,7 @@ def stored_rows(
                 "triaged_at": triaged_at,
                 "status_changed_at": changed,
                 "claimed_by": "bench.triager" if status is Status.IN_TRIAGE else None,
+                "triaged_late": triaged_at is not None and triaged_at > due,
                 "destination": None,
                 "idempotency_key": None,
                 "received_event_id": uuid.UUID(int=rng.getrandbits(128), version=4),

@@ -249,7 +249,7 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
             "## Triage queue",
             "",
             f"{q['stored_referrals']:,} referrals in the table (loaded in "
-            f"{st['insert_seconds']} s, built in {st['build_seconds']} s, ANALYZE "
+            f"{st['insert_seconds']} s, built in {st['build_seconds']} s, VACUUM ANALYZE "
             f"{st['analyze_seconds']} s). `GET /api/v1/referrals` as a triager, "
             f"{q['clients']} concurrent, {q['queries']} queries in {q['duration_s']} s "
             f"({q['queries_per_s']}/s), failed: {q['failed']}.",

@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from referrals.domain.lifecycle import OPEN, Status
 from referrals.domain.referral import (
@@ -81,11 +82,6 @@ def from_row(row: ReferralRow) -> Referral:
     )
 
 
-async def get(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
-    row = await session.get(ReferralRow, referral_id)
-    return from_row(row) if row else None
-
-
 def _destination_json(d: Destination | None) -> dict[str, str] | None:
     if d is None:
         return None
@@ -153,17 +149,33 @@ async def by_idempotency_key(session: AsyncSession, key: str) -> ReferralRow | N
 UNTRIAGED = (Status.RECEIVED.value, Status.IN_TRIAGE.value)
 
 
-def breached_clause(now: datetime) -> ColumnElement[bool]:
-    """The SQL twin of ``sla.is_breached``: triaged late, or still waiting past due."""
-    # Null-safe in both halves, so that NOT(clause) is exactly "not breached".
-    return or_(
-        ReferralRow.triaged_late,
-        and_(
-            ReferralRow.triaged_at.is_(None),
-            ReferralRow.status.in_(UNTRIAGED),
-            ReferralRow.triage_due_at < now,
-        ),
+def status_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
+    """``status IN (...)`` with the values written into the SQL, not bound: PostgreSQL can
+    only use the partial indexes over the waiting statuses (referrals_0007) when it sees
+    that the statuses asked for are among them, and a prepared statement's generic plan
+    would not know the values."""
+    return ReferralRow.status.in_(
+        bindparam("statuses", list(statuses), expanding=True, literal_execute=True)
     )
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Still waiting for triage past its due time (the index referrals_0007 holds)."""
+    return and_(
+        ReferralRow.triaged_at.is_(None),
+        ReferralRow.status.in_(
+            bindparam("untriaged", list(UNTRIAGED), expanding=True, literal_execute=True)
+        ),
+        ReferralRow.triage_due_at < now,
+    )
+
+
+def breached_clause(now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``sla.is_breached``: triaged late, or still waiting past due. The two
+    halves never overlap (one is triaged, the other not), so each can be counted and paged
+    apart, off its own partial index."""
+    # Null-safe in both halves, so that NOT(clause) is exactly "not breached".
+    return or_(ReferralRow.triaged_late, overdue_clause(now))
 
 
 @dataclass(frozen=True)
@@ -174,7 +186,6 @@ class QueueFilter:
     urgency: str | None = None
     breached: bool | None = None
     received_before: datetime | None = None
-    referrer_org: str | None = None
     visible: ColumnElement[bool] | None = None  # what the user may see (None: everything)
 
 
@@ -184,7 +195,7 @@ async def queue(
     """The front-door queue: most pressing first (soonest due), filtered."""
     where: list[ColumnElement[bool]] = []
     if f.statuses:
-        where.append(ReferralRow.status.in_(f.statuses))
+        where.append(status_in(f.statuses))
     if f.borough:
         where.append(ReferralRow.borough == f.borough)
     if f.neighbourhood:
@@ -193,13 +204,12 @@ async def queue(
         where.append(ReferralRow.urgency == f.urgency)
     if f.received_before:
         where.append(ReferralRow.received_at < f.received_before)
-    if f.referrer_org:
-        where.append(ReferralRow.referrer_org == f.referrer_org)
     if f.visible is not None:
         where.append(f.visible)
-    if f.breached is not None:
-        clause = breached_clause(now)
-        where.append(clause if f.breached else ~clause)
+    if f.breached:
+        return await _breached(session, where, now=now, limit=limit, offset=offset)
+    if f.breached is False:
+        where.append(~breached_clause(now))
     total = await session.scalar(select(func.count()).select_from(ReferralRow).where(*where))
     rows = await session.scalars(
         select(ReferralRow)
@@ -207,6 +217,39 @@ async def queue(
         .order_by(ReferralRow.triage_due_at, ReferralRow.id)
         .limit(limit)
         .offset(offset)
+    )
+    return total or 0, list(rows.all())
+
+
+async def _breached(
+    session: AsyncSession,
+    where: list[ColumnElement[bool]],
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[ReferralRow]]:
+    """Breached referrals as two disjoint halves, triaged late and overdue: counted and
+    paged from one index each, then merged, rather than one OR that PostgreSQL can only
+    answer by reading every breached row of the table."""
+    halves = [and_(*where, ReferralRow.triaged_late), and_(*where, overdue_clause(now))]
+    counts = [
+        select(func.count()).select_from(ReferralRow).where(half).scalar_subquery()
+        for half in halves
+    ]
+    total = await session.scalar(select(counts[0] + counts[1]))
+    firsts = [
+        select(ReferralRow)
+        .where(half)
+        .order_by(ReferralRow.triage_due_at, ReferralRow.id)
+        .limit(offset + limit)
+        .subquery()
+        for half in halves
+    ]
+    merged = union_all(*(select(first) for first in firsts)).subquery()
+    page = aliased(ReferralRow, merged)
+    rows = await session.scalars(
+        select(page).order_by(page.triage_due_at, page.id).limit(limit).offset(offset)
     )
     return total or 0, list(rows.all())
 

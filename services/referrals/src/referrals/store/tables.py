@@ -17,10 +17,11 @@ class ReferralsBase(DeclarativeBase):
 
 class ReferralRow(ReferralsBase):
     __tablename__ = "referral"
-    # The queue's filters, each in the queue's order (soonest due first); see referrals_0005.
+    # The queue's filters, each in the queue's order (soonest due first); the partial ones
+    # (waiting, overdue, triaged late) are in referrals_0005 and referrals_0007.
     __table_args__ = (
         Index("ix_referral_queue_borough", "borough", "status", "triage_due_at", "id"),
-        Index("ix_referral_queue_neighbourhood", "neighbourhood", "status", "triage_due_at", "id"),
+        Index("ix_referral_neighbourhood_due", "neighbourhood", "triage_due_at", "id"),
         Index("ix_referral_queue_status", "status", "triage_due_at", "id"),
     )
 
@@ -32,7 +33,7 @@ class ReferralRow(ReferralsBase):
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
     gp_practice_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    neighbourhood: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    neighbourhood: Mapped[str | None] = mapped_column(String(10), nullable=True)
     borough: Mapped[str | None] = mapped_column(String(50), nullable=True)
     imd_quintile: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(30))
@@ -41,7 +42,7 @@ class ReferralRow(ReferralsBase):
     story: Mapped[str] = mapped_column(Text)
     referrer_org: Mapped[str] = mapped_column(String(20))
     referrer_name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(30), index=True)
+    status: Mapped[str] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(200))
