@@ -26,6 +26,22 @@ SOURCES = ("gp", "acute_trust", "community", "mental_health", "adult_social_care
 PAIRS = ("swemwbs", "ons4", "gad7", "phq9")
 ITEMS = {"swemwbs": (7, 1, 5), "ons4": (4, 0, 10), "gad7": (7, 0, 3), "phq9": (9, 0, 3)}
 EVENTS_PER_REFERRAL = 3  # received, triaged, started (or SLA breached)
+REFERRAL_COLUMNS = [
+    "referral_id", "person_id", "source", "urgency", "reason_codes", "referrer_org",
+    "neighbourhood", "received_at", "status", "sequence", "triaged_at", "decision",
+    "triaged_within_sla", "sla_breached", "destination_kind", "destination_id",
+    "social_prescription", "started_at", "completed_at",
+]  # fmt: skip
+CHANGE_COLUMNS = [
+    "person_id", "instrument", "scale", "before_measure_id", "after_measure_id",
+    "before_value", "after_value", "change", "direction", "before_at", "after_at",
+]  # fmt: skip
+# Each unit row's copy of its person's fields, as the service keeps them (store.dimensions).
+PERSON_COLUMNS = [
+    "person_imd_quintile", "person_sex", "person_ethnicity_code", "person_borough",
+    "person_neighbourhood", "person_birth_date", "person_in_plus_group",
+    "person_social_prescribed", "person_has_care_plan", "person_opted_out",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,11 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
                 pid in prescribed_people, False,
             )
         )  # fmt: skip
+    # What each unit copies from its person (no one here has opted out).
+    copied = {
+        p[0]: (p[7], p[2], p[3], p[4], p[5], p[1], p[11], p[15], p[16], False) for p in person_rows
+    }
+    referral_rows = [(*r, *copied[r[1]]) for r in referral_rows]
     measure_rows, change_rows = [], []
     pairs_left = scale.measures // 2
     for i, pid in enumerate(people):
@@ -119,12 +140,15 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
                         pid, name, c.scale, uuid.UUID(found.before.measure_id),
                         uuid.UUID(found.after.measure_id), c.before, c.after, c.change,
                         c.direction.value, found.before.recorded_at, found.after.recorded_at,
+                        *copied[pid],
                     )
                 )  # fmt: skip
     conn = await asyncpg.connect(dsn)
     try:
         await conn.copy_records_to_table("person", records=person_rows)
-        await conn.copy_records_to_table("referral_fact", records=referral_rows)
+        await conn.copy_records_to_table(
+            "referral_fact", records=referral_rows, columns=REFERRAL_COLUMNS + PERSON_COLUMNS
+        )
         await conn.copy_records_to_table(
             "measure",
             records=measure_rows,
@@ -134,7 +158,9 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
                 "recorded_by_org", "idempotency_key", "event_id",
             ],
         )  # fmt: skip
-        await conn.copy_records_to_table("measure_change", records=change_rows)
+        await conn.copy_records_to_table(
+            "measure_change", records=change_rows, columns=CHANGE_COLUMNS + PERSON_COLUMNS
+        )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from carethread.db import UnitOfWork
 from carethread.events import Event
@@ -54,7 +56,7 @@ router = EventRouter()
 UNKNOWN_NEIGHBOURHOOD = facts.UNKNOWN_NEIGHBOURHOOD
 
 
-def _person(rows: Rows, person_id: uuid.UUID, p: PersonDetails, changed_at: datetime) -> None:
+def _person(rows: Rows, *, person_id: uuid.UUID, p: PersonDetails, changed_at: datetime) -> None:
     groups, opted_out = declared_flags(p.model_extra)
     details = people.Details(
         birth_date=p.birth_date,
@@ -73,26 +75,22 @@ def _person(rows: Rows, person_id: uuid.UUID, p: PersonDetails, changed_at: date
         people.set_opt_out(rows, person_id, opted_out, changed_at)
 
 
-def _person_touches(person_id: uuid.UUID) -> tuple[tuple[type, object], ...]:
+def _person_touches(person_id: uuid.UUID) -> tuple[tuple[type[Any], Any], ...]:
     return ((PersonRow, person_id), (DataOptOutRow, person_id))
 
 
 @router.on(PersonRegisteredV1)
 async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(
-        uow, lambda rows: _person(rows, d.person_id, d.person, d.registered_at),
-        *_person_touches(d.person_id),
-    )  # fmt: skip
+    apply = partial(_person, person_id=d.person_id, p=d.person, changed_at=d.registered_at)
+    defer(uow, apply, *_person_touches(d.person_id), person_id=d.person_id)
 
 
 @router.on(PersonUpdatedV1)
 async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(
-        uow, lambda rows: _person(rows, d.person_id, d.person, d.updated_at),
-        *_person_touches(d.person_id),
-    )  # fmt: skip
+    apply = partial(_person, person_id=d.person_id, p=d.person, changed_at=d.updated_at)
+    defer(uow, apply, *_person_touches(d.person_id), person_id=d.person_id)
 
 
 @router.on(PersonRecordCreatedV1)
@@ -113,7 +111,7 @@ async def on_person_record_created(event: Event[PersonRecordCreatedV1], uow: Uni
             rows, d.person_id, details, changed_at=d.created_at, authoritative=False
         )
 
-    defer(uow, apply, (PersonRow, d.person_id))
+    defer(uow, apply, (PersonRow, d.person_id), person_id=d.person_id)
 
 
 def _referral_received(rows: Rows, event: Event[ReferralReceivedV1]) -> None:
@@ -150,6 +148,7 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
         (ReferralVolumeRow, facts.volume_key(d.received_at, d.neighbourhood, d.source)),
         (ReferralFactRow, d.referral_id),
         (PersonRow, d.person_id),
+        person_id=d.person_id,
     )
 
 
@@ -183,6 +182,7 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         lambda rows: _referral_triaged(rows, event),
         (ReferralFactRow, d.referral_id),
         (PersonRow, d.person_id),
+        person_id=d.person_id,
     )
 
 
@@ -208,6 +208,7 @@ async def on_referral_status_changed(
         uow,
         lambda rows: _referral_status_changed(rows, event),
         (ReferralFactRow, event.data.referral_id),
+        person_id=event.data.person_id,
     )
 
 
@@ -223,7 +224,12 @@ def _referral_sla_breached(rows: Rows, d: ReferralSlaBreachedV1) -> None:
 @router.on(ReferralSlaBreachedV1)
 async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(uow, lambda rows: _referral_sla_breached(rows, d), (ReferralFactRow, d.referral_id))
+    defer(
+        uow,
+        lambda rows: _referral_sla_breached(rows, d),
+        (ReferralFactRow, d.referral_id),
+        person_id=d.person_id,
+    )
 
 
 def _care_plan_created(rows: Rows, d: CarePlanCreatedV1) -> None:
@@ -247,6 +253,7 @@ async def on_care_plan_created(event: Event[CarePlanCreatedV1], uow: UnitOfWork)
         lambda rows: _care_plan_created(rows, d),
         (CarePlanFactRow, d.person_id),
         (PersonRow, d.person_id),
+        person_id=d.person_id,
     )
 
 
@@ -280,13 +287,15 @@ def _goal_achieved(rows: Rows, d: GoalAchievedV1) -> None:
 @router.on(GoalAddedV1)
 async def on_goal_added(event: Event[GoalAddedV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(uow, lambda rows: _goal_added(rows, d), (GoalFactRow, d.goal_id))
+    defer(uow, lambda rows: _goal_added(rows, d), (GoalFactRow, d.goal_id), person_id=d.person_id)
 
 
 @router.on(GoalAchievedV1)
 async def on_goal_achieved(event: Event[GoalAchievedV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(uow, lambda rows: _goal_achieved(rows, d), (GoalFactRow, d.goal_id))
+    defer(
+        uow, lambda rows: _goal_achieved(rows, d), (GoalFactRow, d.goal_id), person_id=d.person_id
+    )
 
 
 def _plan_action_overdue(rows: Rows, d: PlanActionOverdueV1) -> None:
@@ -315,6 +324,7 @@ async def on_plan_action_overdue(event: Event[PlanActionOverdueV1], uow: UnitOfW
         uow,
         lambda rows: _plan_action_overdue(rows, d),
         (OverdueActionRow, (d.action_id, d.due_date)),
+        person_id=d.person_id,
     )
 
 

@@ -22,6 +22,7 @@ from carethread.nhs import is_valid_nhs_number, person_id_for_nhs_number
 from carethread.service import UoWDep
 from outcomes.api.dependencies import Admin, Now
 from outcomes.api.schemas import OptOutList, OptOutReceipt
+from outcomes.store.pending import refresh_people_on_commit
 from outcomes.store.tables import DataOptOutRow
 
 router = APIRouter(prefix="/api/v1/data-opt-outs", tags=["data opt-outs"])
@@ -46,6 +47,11 @@ async def replace_opt_outs(body: OptOutList, uow: UoWDep, user: Admin, now: Now)
             ],
         )
     people = {person_id_for_nhs_number(n) for n in body.nhs_numbers} | set(body.person_ids)
+    listed_before = set(
+        await uow.session.scalars(
+            select(DataOptOutRow.person_id).where(DataOptOutRow.source == LIST)
+        )
+    )
     await uow.session.execute(delete(DataOptOutRow).where(DataOptOutRow.source == LIST))
     flagged = set(await uow.session.scalars(select(DataOptOutRow.person_id)))
     uow.session.add_all(
@@ -62,5 +68,7 @@ async def replace_opt_outs(body: OptOutList, uow: UoWDep, user: Admin, now: Now)
         purpose="information-governance",
         details={"opted_out": len(people)},
     )
+    # Everyone who came off or onto the list: their units' opt-out copies change.
+    refresh_people_on_commit(uow, listed_before | people)
     await uow.commit()
     return OptOutReceipt(opted_out=len(people))

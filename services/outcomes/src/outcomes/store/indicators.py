@@ -1,34 +1,23 @@
 """Indicator definitions turned into queries: count the units in the denominator (and the
 numerator among them) per combination of the person fields a breakdown reads, leaving out
-people who registered a national data opt-out."""
+people who registered a national data opt-out. Each unit row carries its person's fields
+(``store.dimensions``), so this is one grouped scan of the unit's table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Date,
-    and_,
-    case,
-    exists,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Date, and_, case, func, select, true
 
 from carethread.db import UnitOfWork
 from outcomes.domain.breakdown import RawCount
 from outcomes.domain.indicators import Condition, Dimension, Indicator, Unit
 from outcomes.domain.periods import Period
 from outcomes.store.tables import (
-    DataOptOutRow,
     GoalFactRow,
     MeasureChangeRow,
     OverdueActionRow,
-    PersonRow,
     ReferralFactRow,
 )
 
@@ -41,30 +30,34 @@ UNIT_TABLES: dict[Unit, UnitTable] = {
     Unit.GOAL: GoalFactRow,
     Unit.OVERDUE_ACTION: OverdueActionRow,
 }
-# The person fields each dimension reads (breakdown.RAW_FIELDS says how many).
-DIMENSION_COLUMNS: dict[Dimension, tuple[Any, ...]] = {
-    Dimension.IMD_QUINTILE: (PersonRow.imd_quintile,),
-    Dimension.BOROUGH: (PersonRow.borough,),
-    Dimension.NEIGHBOURHOOD: (PersonRow.neighbourhood,),
-    Dimension.ETHNICITY: (PersonRow.ethnicity_code,),
-    Dimension.AGE_BAND: (PersonRow.birth_date,),
-    Dimension.SEX: (PersonRow.sex,),
-    Dimension.CORE20PLUS5: (PersonRow.imd_quintile, PersonRow.in_plus_group),
+# The unit's copies of the person fields each dimension reads (breakdown.RAW_FIELDS says
+# how many).
+DIMENSION_COLUMNS: dict[Dimension, tuple[str, ...]] = {
+    Dimension.IMD_QUINTILE: ("person_imd_quintile",),
+    Dimension.BOROUGH: ("person_borough",),
+    Dimension.NEIGHBOURHOOD: ("person_neighbourhood",),
+    Dimension.ETHNICITY: ("person_ethnicity_code",),
+    Dimension.AGE_BAND: ("person_birth_date",),
+    Dimension.SEX: ("person_sex",),
+    Dimension.CORE20PLUS5: ("person_imd_quintile", "person_in_plus_group"),
+}
+# Facts about the unit's person a condition may use (indicators.PERSON_FACTS).
+PERSON_FACT_COLUMNS = {
+    "person.has_care_plan": "person_has_care_plan",
+    "person.social_prescribed": "person_social_prescribed",
 }
 
 
-def _person_fact(name: str) -> ColumnElement[bool]:
-    # Kept on the person by the handlers, so no search of referrals or plans per unit.
-    if name == "person.has_care_plan":
-        return PersonRow.has_care_plan.is_(True)
-    if name == "person.social_prescribed":
-        return PersonRow.social_prescribed.is_(True)
-    raise ValueError(f"unknown person fact {name}")
+def _person_fact(name: str, table: UnitTable) -> ColumnElement[bool]:
+    if name not in PERSON_FACT_COLUMNS:
+        raise ValueError(f"unknown person fact {name}")
+    column: ColumnElement[bool] = getattr(table, PERSON_FACT_COLUMNS[name]).is_(True)
+    return column
 
 
 def _condition(c: Condition, table: UnitTable) -> ColumnElement[bool]:
     if c.field.startswith("person."):
-        fact = _person_fact(c.field)
+        fact = _person_fact(c.field, table)
         if c.op == "is_true":
             return fact
         if c.op == "is_false":
@@ -109,20 +102,15 @@ async def raw_counts(
     period: Period | None,
 ) -> list[RawCount]:
     table = UNIT_TABLES[indicator.unit]
-    columns = [col for d in dimensions for col in DIMENSION_COLUMNS[d]]
+    columns = [getattr(table, name) for d in dimensions for name in DIMENSION_COLUMNS[d]]
     numerator = func.sum(case((_all(indicator.numerator, table), 1), else_=0))
     where = [
         _all(indicator.denominator, table),
         # The national data opt-out: left out of every population indicator.
-        ~exists().where(DataOptOutRow.person_id == table.person_id),
+        table.person_opted_out.is_(False),
         _in_period(indicator, table, period) if period else true(),
     ]
-    q = (
-        select(*columns, numerator, func.count())
-        .select_from(table)
-        .outerjoin(PersonRow, PersonRow.person_id == table.person_id)
-        .where(*where)
-    )
+    q = select(*columns, numerator, func.count()).select_from(table).where(*where)
     if columns:
         q = q.group_by(*columns)
     rows = (await uow.session.execute(q)).all()

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from carethread.db import UnitOfWork
 from outcomes.domain.change import Pair, Taken, pair
 from outcomes.domain.instruments import Instrument
+from outcomes.store.pending import refresh_people_on_commit
 from outcomes.store.tables import MeasureChangeRow, MeasureRow
 
 
@@ -49,6 +50,7 @@ async def rebuild_change(
         )
     )
     found = pair(instrument, [taken(r) for r in rows])
+    refresh_people_on_commit(uow, [person_id])  # the new rows get the person's fields
     if found is None:
         return None
     for c in found.changes:

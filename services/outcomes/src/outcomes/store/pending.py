@@ -4,7 +4,8 @@ The consumer hands a run of events (up to a poll) to the handlers in one unit of
 Each handler only notes its event, with the rows it will touch; at commit those rows are
 fetched in one query per table and the events applied in the order they came, so a run
 costs a handful of queries instead of a lookup per event, and applying them one by one
-or in any runs gives the same rows.
+or in any runs gives the same rows. Then every unit of the people concerned gets their
+fields copied afresh (``dimensions``), in a few statements for the whole run.
 
 The work runs in the session's ``before_commit`` hook: under SQLAlchemy's asyncio
 extension that hook runs inside the commit's greenlet, where the session may still query.
@@ -13,7 +14,8 @@ A failure there fails the commit, and the consumer applies the run's events one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +23,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from carethread.db import UnitOfWork
+from outcomes.store import dimensions
 from outcomes.store.rows import Rows, keys_by_model
 
 PENDING = "outcomes.pending_events"
+PEOPLE = "outcomes.people_to_refresh"
+# Beyond this many people (a national opt-out list loaded), one pass over every unit is
+# cheaper than statements per chunk of people.
+EVERYONE_FROM = 20_000
 Apply = Callable[[Rows], None]
 
 
@@ -33,26 +40,48 @@ class Deferred:
     touches: tuple[tuple[type[Any], Any], ...]
 
 
-def defer(uow: UnitOfWork, apply: Apply, *touches: tuple[type[Any], Any]) -> None:
-    """Apply ``apply`` when ``uow`` commits, having fetched the rows in ``touches``
-    (model and primary key) with the rest of the run's."""
+def _info(uow: UnitOfWork) -> dict[Any, Any]:
     sync = uow.session.sync_session
-    pending: list[Deferred] | None = sync.info.get(PENDING)
-    if pending is None:
-        pending = sync.info[PENDING] = []
-        if not event.contains(sync, "before_commit", _apply_pending):
-            event.listen(sync, "before_commit", _apply_pending)
-    pending.append(Deferred(apply, touches))
+    if not event.contains(sync, "before_commit", _before_commit):
+        event.listen(sync, "before_commit", _before_commit)
+    return sync.info
 
 
-def _apply_pending(session: Session) -> None:
+def defer(
+    uow: UnitOfWork,
+    apply: Apply,
+    *touches: tuple[type[Any], Any],
+    person_id: uuid.UUID | None = None,
+) -> None:
+    """Apply ``apply`` when ``uow`` commits, having fetched the rows in ``touches``
+    (model and primary key) with the rest of the run's; then refresh the copies of
+    ``person_id``'s fields on their units (None: the event changes no unit or person)."""
+    info = _info(uow)
+    info.setdefault(PENDING, []).append(Deferred(apply, touches))
+    if person_id is not None:
+        info.setdefault(PEOPLE, set()).add(person_id)
+
+
+def refresh_people_on_commit(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> None:
+    """Units or opt-outs of these people were written outside the handlers: refresh the
+    copies of their fields on their units when ``uow`` commits."""
+    _info(uow).setdefault(PEOPLE, set()).update(people)
+
+
+def _before_commit(session: Session) -> None:
     pending: list[Deferred] = session.info.pop(PENDING, [])
-    if not pending:
-        return
-    rows = Rows(session)
-    with session.no_autoflush:
-        wanted = keys_by_model(t for d in pending for t in d.touches)
-        for model, keys in wanted.items():
-            rows.load(model, keys)
-        for d in pending:
-            d.apply(rows)
+    people: set[uuid.UUID] = session.info.pop(PEOPLE, set())
+    if pending:
+        rows = Rows(session)
+        with session.no_autoflush:
+            wanted = keys_by_model(t for d in pending for t in d.touches)
+            for model, keys in wanted.items():
+                rows.load(model, keys)
+            for d in pending:
+                d.apply(rows)
+    if people:
+        session.flush()
+        if len(people) >= EVERYONE_FROM:
+            dimensions.refresh_all(session)
+        else:
+            dimensions.refresh(session, people)

@@ -18,6 +18,24 @@ class OutcomesBase(DeclarativeBase):
     metadata = new_metadata()
 
 
+class PersonDimensions:
+    """The unit's person as breakdowns read them, copied onto every unit row so an
+    indicator is one grouped scan of its units, with no join to ``person`` or the opt-out
+    list. Kept in step when the unit's person, their facts or their opt-out change
+    (``store.dimensions``); NULL while the person is unknown (migration outcomes_0007)."""
+
+    person_imd_quintile: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    person_sex: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    person_ethnicity_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    person_borough: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    person_neighbourhood: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    person_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    person_in_plus_group: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    person_social_prescribed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    person_has_care_plan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    person_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class ReferralVolumeRow(OutcomesBase):
     """Referrals received per day, neighbourhood and source: the first indicator input."""
 
@@ -95,7 +113,7 @@ class MeasureRow(OutcomesBase):
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
-class MeasureChangeRow(OutcomesBase):
+class MeasureChangeRow(PersonDimensions, OutcomesBase):
     """A person's first and latest measure on one scale of an instrument: the pre/post pair
     that change indicators count. Rebuilt from the measures whenever one is recorded."""
 
@@ -115,7 +133,7 @@ class MeasureChangeRow(OutcomesBase):
     after_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
-class ReferralFactRow(OutcomesBase):
+class ReferralFactRow(PersonDimensions, OutcomesBase):
     """One referral through the front door, as its events told it."""
 
     __tablename__ = "referral_fact"
@@ -151,7 +169,7 @@ class CarePlanFactRow(OutcomesBase):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class GoalFactRow(OutcomesBase):
+class GoalFactRow(PersonDimensions, OutcomesBase):
     __tablename__ = "goal_fact"
 
     goal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -162,7 +180,7 @@ class GoalFactRow(OutcomesBase):
     achieved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-class OverdueActionRow(OutcomesBase):
+class OverdueActionRow(PersonDimensions, OutcomesBase):
     """An action announced overdue, once per action and due date."""
 
     __tablename__ = "overdue_action"
