@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from care_plans import events
+from care_plans.domain.calendar import local_date
 from care_plans.domain.document import PlanDocument
 from care_plans.settings import CarePlansSettings
 from care_plans.store import plans as store
@@ -26,7 +27,7 @@ BATCH = 500
 
 async def announce_overdue_actions(uow: UnitOfWork, *, now: datetime, limit: int = BATCH) -> int:
     """Publish an overdue event for each open action due before today; how many."""
-    rows = await store.unannounced_overdue(uow.session, now.date(), limit)
+    rows = await store.unannounced_overdue(uow.session, local_date(now), limit)
     for row in rows:
         plan = await store.plan(uow.session, row.plan_id)
         person = await store.person(uow.session, row.person_id)

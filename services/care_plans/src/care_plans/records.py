@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from care_plans import events
+from care_plans.domain.calendar import local_date
 from care_plans.domain.changes import happenings
 from care_plans.domain.diff import diff, sections
 from care_plans.domain.document import CareTeamMember, PlanDocument
@@ -143,7 +144,7 @@ async def start_record(
     uow.session.add(_version_row(plan, editor, now, changes_json(changes), reason))
     ctx = _context(plan, person, editor, now)
     out = [events.person_recorded(person)]
-    out += events.plan_saved(ctx, document, happenings(None, document), [], now.date())
+    out += events.plan_saved(ctx, document, happenings(None, document), [], local_date(now))
     await _publish(uow, person_id, out)
     await uow.session.flush()
     return person, plan
@@ -203,10 +204,10 @@ def _context(
     )
 
 
-def _stamp_about_me(before: PlanDocument, after: PlanDocument, now: datetime) -> PlanDocument:
+def _stamp_about_me(before: PlanDocument, after: PlanDocument, today: date) -> PlanDocument:
     """'Date updated' (PRSB About Me) moves whenever anything else in 'about me' does."""
     same_date = after.about_me.model_copy(update={"date_updated": before.about_me.date_updated})
-    stamp = before.about_me.date_updated if same_date == before.about_me else now.date()
+    stamp = before.about_me.date_updated if same_date == before.about_me else today
     if after.about_me.date_updated == stamp:
         return after
     return after.model_copy(
@@ -227,29 +228,32 @@ async def save_version(
     """Save ``after`` as the plan's next version, with the events it gives rise to.
 
     The caller has locked the plan row and checked the version the editor read."""
+    today = local_date(now)
     before = PlanDocument.model_validate(plan.document)
-    problems = violations(before, after, now.date())
+    problems = violations(before, after, today)
     if problems:
         raise invalid(problems)
-    after = _stamp_about_me(before, after, now)
-    changes = diff(before.as_json(), after.as_json())
+    after = _stamp_about_me(before, after, today)
+    document = after.as_json()
+    changes = diff(before.as_json(), document)
     if not changes:
         return Saved(plan, before, changed=False)
     previous = plan.document
     plan.version += 1
-    plan.document = after.as_json()
+    plan.document = document
     plan.updated_at, plan.updated_by, plan.updated_by_org = now, editor.sub, editor.org
     uow.session.add(_version_row(plan, editor, now, changes_json(changes), reason, previous))
     changed_sections = sections(changes)
-    if "actions" in changed_sections:
-        await store.sync_actions(uow.session, plan, after)
     out = events.plan_saved(
         _context(plan, person, editor, now),
         after,
         happenings(before, after),
         changed_sections,
-        now.date(),
+        today,
     )
     await _publish(uow, person.id, out)
+    # After the events are added: the rows above all go in the one flush this starts.
+    if "actions" in changed_sections:
+        await store.sync_actions(uow.session, plan, before, after)
     await uow.session.flush()
     return Saved(plan, after, changed=True)

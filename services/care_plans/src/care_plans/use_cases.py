@@ -230,10 +230,17 @@ async def patch_plan(
 
 
 async def history(
-    uow: UnitOfWork, person_id: uuid.UUID, principal: Principal, *, now: datetime
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    principal: Principal,
+    *,
+    now: datetime,
+    after: int = 0,
+    limit: int,
 ) -> tuple[Opened, list[dict[str, Any]]]:
+    """A page of the plan's versions: up to ``limit`` numbered above ``after``."""
     opened = await open_record(uow, person_id, principal, now=now, action="read-history")
-    return opened, await store.versions(uow.session, opened.plan.id)
+    return opened, await store.versions(uow.session, opened.plan.id, after=after, limit=limit)
 
 
 async def one_version(

@@ -19,6 +19,7 @@ from care_plans.api.schemas import (
     PersonRead,
     PlanRead,
 )
+from care_plans.domain.calendar import local_date
 from carethread.auth import CurrentUser
 from carethread.db.tables import AuditRow
 from carethread.reference import load_geography
@@ -63,7 +64,7 @@ async def break_glass(
     and flagged, and further reads in the next hour are too; it never allows a change."""
     opened = await use_cases.break_glass(uow, person_id, body.reason, user, now=now)
     await uow.commit()
-    return plan_response(opened.plan, opened.relationship.value, now.date())
+    return plan_response(opened.plan, opened.relationship.value, local_date(now))
 
 
 def _entry(row: AuditRow) -> AccessLogEntry:

@@ -13,6 +13,7 @@ from care_plans import use_cases
 from care_plans.api.dependencies import ExpectedVersions, Now
 from care_plans.api.render import plan_response
 from care_plans.api.schemas import ChangeRead, DiffRead, PlanRead, VersionRead
+from care_plans.domain.calendar import local_date
 from care_plans.domain.document import PlanDocument
 from carethread.auth import CurrentUser
 from carethread.errors import BadRequest, Problem
@@ -44,7 +45,7 @@ async def read_care_plan(
     """The person's plan, with its version as the ``ETag``. The read is audited."""
     opened = await use_cases.open_record(uow, person_id, user, now=now, action="read")
     await uow.commit()
-    return plan_response(opened.plan, opened.relationship.value, now.date())
+    return plan_response(opened.plan, opened.relationship.value, local_date(now))
 
 
 @router.put(
@@ -66,7 +67,7 @@ async def replace_care_plan(
         uow, person_id, body, user, expected=expected, now=now
     )
     await uow.commit()
-    return plan_response(saved.plan, rel.value, now.date())
+    return plan_response(saved.plan, rel.value, local_date(now))
 
 
 async def _merge_patch_body(request: Request) -> dict[str, Any]:
@@ -111,20 +112,39 @@ async def patch_care_plan(
     patch = await _merge_patch_body(request)
     saved, rel = await use_cases.patch_plan(uow, person_id, patch, user, expected=expected, now=now)
     await uow.commit()
-    return plan_response(saved.plan, rel.value, now.date())
+    return plan_response(saved.plan, rel.value, local_date(now))
 
 
-@router.get("/history", response_model=list[VersionRead], name="read_care_plan_history")
+HISTORY_PAGE = 100
+
+
+@router.get(
+    "/history",
+    response_model=list[VersionRead],
+    responses={200: {"headers": {"Link": {"description": 'the next page, rel="next"'}}}},
+    name="read_care_plan_history",
+)
 async def read_care_plan_history(
-    person_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now
+    person_id: uuid.UUID,
+    request: Request,
+    uow: UoWDep,
+    user: CurrentUser,
+    now: Now,
+    after: Annotated[int, Query(ge=0, description="versions numbered above this")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = HISTORY_PAGE,
 ) -> JSONResponse:
-    """Every version: who saved it (organisation, role), when, and the paths they changed."""
-    _, rows = await use_cases.history(uow, person_id, user, now=now)
+    """The versions, oldest first, a page at a time: who saved each (organisation, role),
+    when, and the paths they changed. A ``Link: <...>; rel="next"`` header names the next
+    page while there is one."""
+    opened, rows = await use_cases.history(uow, person_id, user, now=now, after=after, limit=limit)
     await uow.commit()
+    headers = {"Cache-Control": "no-store"}
+    if rows and rows[-1]["version"] < opened.plan.version:
+        following = request.url.include_query_params(after=rows[-1]["version"], limit=limit)
+        headers["Link"] = f'<{following}>; rel="next"'
     # Rows straight from the store's columns, in VersionRead's shape (documented above).
     return JSONResponse(
-        [{**r, "changed_at": r["changed_at"].isoformat()} for r in rows],
-        headers={"Cache-Control": "no-store"},
+        [{**r, "changed_at": r["changed_at"].isoformat()} for r in rows], headers=headers
     )
 
 
@@ -146,7 +166,7 @@ async def read_care_plan_version(
         updated_by=row.changed_by,
         updated_by_org=row.organisation,
     )
-    return plan_response(snapshot, opened.relationship.value, now.date())
+    return plan_response(snapshot, opened.relationship.value, local_date(now))
 
 
 @router.get("/diff", response_model=DiffRead, name="diff_care_plan_versions")

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from care_plans.api.dependencies import Now
+from care_plans.domain.calendar import local_date
 from care_plans.domain.document import PlanDocument
 from care_plans.fhir import codes, outbound
 from care_plans.fhir import use_cases as fhir
@@ -170,7 +171,7 @@ async def post_patient(request: Request, uow: UoWDep, user: CurrentUser, now: No
 async def read_care_plan(plan_id: str, uow: UoWDep, user: CurrentUser, now: Now) -> FhirResponse:
     record = await fhir.plan_by_id(uow, _person_id(plan_id, "CarePlan"), user, now)
     await uow.commit()
-    return FhirResponse(outbound.care_plan(record.plan, record.person, now.date()))
+    return FhirResponse(outbound.care_plan(record.plan, record.person, local_date(now)))
 
 
 @router.get("/CarePlan", response_model=None, name="fhir_search_care_plan")
@@ -179,7 +180,7 @@ async def search_care_plan(
 ) -> FhirResponse:
     record = await fhir.read(uow, _person_id(subject), user, now, "CarePlan")
     await uow.commit()
-    resource = outbound.care_plan(record.plan, record.person, now.date())
+    resource = outbound.care_plan(record.plan, record.person, local_date(now))
     return FhirResponse(outbound.searchset(_base(request), [resource]))
 
 
@@ -212,7 +213,7 @@ async def _receive(
     record = await fhir.receive(uow, data, kind, user, now)
     await uow.commit()
     if kind == "CarePlan":
-        body = outbound.care_plan(record.plan, record.person, now.date())
+        body = outbound.care_plan(record.plan, record.person, local_date(now))
     else:
         body = outbound.care_team(record.plan, record.person)
     return FhirResponse(

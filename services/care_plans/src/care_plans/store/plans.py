@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
@@ -78,13 +78,17 @@ HISTORY_COLUMNS = (
 )
 
 
-async def versions(session: AsyncSession, plan_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every version's attribution and changed paths, oldest first, without the documents
-    themselves (plain rows: a history is read often and is never changed)."""
+async def versions(
+    session: AsyncSession, plan_id: uuid.UUID, *, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` versions numbered above ``after``, oldest first: their attribution and
+    changed paths, without the documents themselves (plain rows: a history is read often and
+    is never changed). One statement, along the primary key."""
     result = await session.execute(
         select(*HISTORY_COLUMNS)
-        .where(PlanVersionRow.plan_id == plan_id)
+        .where(PlanVersionRow.plan_id == plan_id, PlanVersionRow.version > after)
         .order_by(PlanVersionRow.version)
+        .limit(limit)
     )
     return [dict(row._mapping) for row in result]
 
@@ -148,19 +152,21 @@ async def has_open_break_glass(
     return found is not None
 
 
-async def sync_actions(session: AsyncSession, row: CarePlanRow, doc: PlanDocument) -> None:
-    """Keep ``plan_action`` equal to the plan's actions, keeping what was announced."""
-    existing = {
-        a.id: a
-        for a in await session.scalars(select(PlanActionRow).where(PlanActionRow.plan_id == row.id))
-    }
-    wanted = {a.id for a in doc.actions}
-    gone = [action_id for action_id in existing if action_id not in wanted]
+async def sync_actions(
+    session: AsyncSession, row: CarePlanRow, before: PlanDocument, after: PlanDocument
+) -> None:
+    """Make ``plan_action`` follow the plan's actions from ``before`` to ``after``, keeping
+    what was announced. The rows equal ``before``'s actions (every save comes here), so the
+    change is worked out from the two documents without reading the rows first."""
+    old = {a.id: a for a in before.actions}
+    wanted = {a.id for a in after.actions}
+    gone = [action_id for action_id in old if action_id not in wanted]
     if gone:
         await session.execute(delete(PlanActionRow).where(PlanActionRow.id.in_(gone)))
-    for a in doc.actions:
-        found = existing.get(a.id)
-        if found is None:
+    changed = []
+    for a in after.actions:
+        previous = old.get(a.id)
+        if previous is None:
             session.add(
                 PlanActionRow(
                     id=a.id,
@@ -170,8 +176,10 @@ async def sync_actions(session: AsyncSession, row: CarePlanRow, doc: PlanDocumen
                     due_date=a.due_date,
                 )
             )
-        else:
-            found.status, found.due_date = a.status.value, a.due_date
+        elif (previous.status, previous.due_date) != (a.status, a.due_date):
+            changed.append({"id": a.id, "status": a.status.value, "due_date": a.due_date})
+    if changed:  # one statement for them all (an update by primary key, executemany)
+        await session.execute(update(PlanActionRow), changed)
 
 
 async def unannounced_overdue(
