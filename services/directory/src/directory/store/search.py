@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.geo import EARTH_RADIUS_KM
+from directory.domain.geo import EARTH_RADIUS_KM, haversine_km
 from directory.domain.opening import LocalInstant
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
@@ -43,7 +43,7 @@ from directory.store.tables import (
 
 S = ServiceRow.__table__
 F = ServiceFacetRow.__table__
-MATERIALISE_UP_TO = 2000  # matching ids read into memory for counting and facets
+MATERIALISE_UP_TO = 10_000  # matching rows read into memory for ordering, counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
 FTS = table("service_fts", column("service_id"), column("rank"))
@@ -116,6 +116,19 @@ def haversine_sql(lat: Any, lon: Any, point: Point) -> ColumnElement[float]:
     return literal(2 * EARTH_RADIUS_KM, Float) * func.asin(func.sqrt(a))
 
 
+def _box(c: Criteria) -> list[ColumnElement[bool]]:
+    """A box around the radius's circle, so the index on latitude/longitude narrows it."""
+    assert c.near is not None
+    assert c.radius_km is not None
+    L = LocationRow.__table__
+    dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
+    dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
+    return [
+        L.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
+        L.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
+    ]
+
+
 def _distances(c: Criteria) -> FromClause:
     """Each service's nearest location to the point (within the radius, if one is given)."""
     assert c.near is not None
@@ -129,14 +142,7 @@ def _distances(c: Criteria) -> FromClause:
         .group_by(SAL.c.service_id)
     )
     if c.radius_km is not None:
-        # A box around the circle first, so an index on latitude/longitude can narrow it.
-        dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
-        dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
-        query = query.where(
-            L.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
-            L.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
-            distance <= c.radius_km,
-        )
+        query = query.where(*_box(c), distance <= c.radius_km)
     return query.subquery("nearest")
 
 
@@ -208,7 +214,9 @@ def _text_conditions(c: Criteria, postgres: bool) -> list[ColumnElement[bool]]:
 
 
 def _facet(facet: str, value: str) -> ColumnElement[bool]:
-    return S.c.id.in_(select(F.c.service_id).where(F.c.facet == facet, F.c.value == value))
+    # Checked per candidate (a primary key lookup): "language=en" holds for nearly every
+    # service, and as a set of ids it would lead the query instead of the words.
+    return exists().where(F.c.service_id == S.c.id, F.c.facet == facet, F.c.value == value)
 
 
 def _who_filters(c: Criteria) -> list[ColumnElement[bool]]:
@@ -322,6 +330,36 @@ def _sort_key(c: Criteria) -> Callable[[Hit], tuple[Any, ...]]:
     return lambda h: (-h.score, distance(h), h.name, h.service_id)
 
 
+def _located(c: Criteria, conditions: list[ColumnElement[bool]]) -> FromClause:
+    """The services with their locations (one row each), inside the radius's box if one is
+    given; the true distance is worked out from the coordinates read."""
+    L = LocationRow.__table__
+    SAL = ServiceAtLocationRow.__table__
+    placed = and_(
+        L.c.id == SAL.c.location_id, L.c.latitude.is_not(None), L.c.longitude.is_not(None)
+    )
+    if c.radius_km is None:
+        return S.outerjoin(SAL.join(L, placed), SAL.c.service_id == S.c.id)
+    conditions += _box(c)
+    return S.join(SAL, SAL.c.service_id == S.c.id).join(L, placed)
+
+
+def _nearest(c: Criteria, rows: Sequence[Any], scores: dict[uuid.UUID, float]) -> list[Hit]:
+    """One hit per service, at its nearest location (within the radius, if given)."""
+    near = c.near
+    hits: dict[uuid.UUID, Hit] = {}
+    for r in rows:
+        d: float | None = None
+        if near is not None and r.latitude is not None and r.longitude is not None:
+            d = haversine_km(near.latitude, near.longitude, r.latitude, r.longitude)
+        if c.radius_km is not None and (d is None or d > c.radius_km):
+            continue
+        seen = hits.get(r.id)
+        if seen is None or (d is not None and (seen.distance_km is None or d < seen.distance_km)):
+            hits[r.id] = Hit(r.id, r.name, scores.get(r.id, 0.0), d)
+    return list(hits.values())
+
+
 async def search(
     session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool = True
 ) -> Found:
@@ -330,41 +368,41 @@ async def search(
     with_text = c.plan is not None and not c.plan.is_empty
     if with_text:
         conditions += _text_conditions(c, postgres)
-    base: FromClause = S
-    distance: ColumnElement[Any] = literal(None, Float)
-    if c.near is not None:
-        nearest = _distances(c)
-        if c.radius_km is not None:
-            base = base.join(nearest, nearest.c.service_id == S.c.id)
-        else:
-            base = base.outerjoin(nearest, nearest.c.service_id == S.c.id)
-        distance = nearest.c.distance_km
-    score: ColumnElement[Any] = literal(0.0, Float)
+    columns: list[ColumnElement[Any]] = [S.c.id, S.c.name]
     if with_text and postgres:
         assert c.plan is not None
-        score = _postgres_score(c.plan)
-    where = and_(*conditions)
+        columns.append(_postgres_score(c.plan).label("score"))
+    base: FromClause = S
+    if c.near is not None:
+        L = LocationRow.__table__
+        base = _located(c, conditions)
+        columns += [L.c.latitude, L.c.longitude]
     # A prescriber's question matches tens to hundreds of services: read them once (with
     # what orders them) and count, order and facet in memory, rather than evaluating the
     # search again for each.
     rows = (
         await session.execute(
-            select(S.c.id, S.c.name, score.label("score"), distance.label("d"))
-            .select_from(base)
-            .where(where)
-            .limit(MATERIALISE_UP_TO + 1)
+            select(*columns).select_from(base).where(*conditions).limit(MATERIALISE_UP_TO + 1)
         )
     ).all()
     if len(rows) > MATERIALISE_UP_TO:
+        where = and_(*_filters(c), *(_text_conditions(c, postgres) if with_text else []))
         return await _ordered_in_sql(session, c, where, offset=offset, limit=limit, facets=facets)
-    if not rows:
+    scores: dict[uuid.UUID, float] = {}
+    if with_text and postgres:
+        scores = {r.id: float(r.score or 0) for r in rows}
+    found = (
+        _nearest(c, rows, scores)
+        if c.near is not None
+        else [Hit(r.id, r.name, scores.get(r.id, 0.0), None) for r in rows]
+    )
+    if not found:
         return Found(0, [])
-    ids = [r.id for r in rows]
-    scores = {r.id: float(r.score or 0) for r in rows}
+    ids = [h.service_id for h in found]
     if with_text and not postgres:
         assert c.plan is not None
         scores = await _sqlite_scores(session, c.plan, ids)
-    found = [Hit(r.id, r.name, scores.get(r.id, 0.0), r.d) for r in rows]
+        found = [replace(h, score=scores.get(h.service_id, 0.0)) for h in found]
     found.sort(key=_sort_key(c))
     result = Found(len(found), found[offset : offset + limit])
     if facets:

@@ -4,17 +4,54 @@ first letter and similar length)."""
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.search import best_correction
+from directory.domain.search import allowed_typos, best_correction
 from directory.store.tables import SearchWordRow
+
+# Near words of a misspelling, per database, for a minute: finding them is the costliest
+# part of a search with a typo (pg_trgm over every word the listings use), and the same
+# typos come again and again. A word that becomes known is still seen at once (the known
+# words are looked up every time); only a new closer candidate waits for the minute.
+NEAR_WORDS_FOR_S = 60.0
+_near_words: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def _near(session: AsyncSession, word: str) -> frozenset[str]:
+    W = SearchWordRow.__table__
+    bind = session.get_bind()
+    cache = _near_words.setdefault(bind, {}) if isinstance(bind, Engine) else {}
+    now = time.monotonic()
+    if (hit := cache.get(word)) is not None and now - hit[0] < NEAR_WORDS_FOR_S:
+        return hit[1]
+    if _is_postgres(session):
+        # pg_trgm: words sharing enough trigrams, found through the trigram index.
+        near = select(W.c.word).where(W.c.word.op("%")(word)).limit(50)
+    else:
+        n = len(word)
+        near = (
+            select(W.c.word)
+            .where(
+                W.c.word >= word[0],
+                W.c.word < chr(ord(word[0]) + 1),
+                func.length(W.c.word).between(n - 2, n + 2),
+            )
+            .limit(2000)
+        )
+    found = frozenset((await session.scalars(near)).all())
+    cache[word] = (now, found)
+    return found
 
 
 async def correct_spelling(
@@ -29,25 +66,10 @@ async def correct_spelling(
         | extra_known
     )
     corrections: dict[str, str] = {}
-    postgres = _is_postgres(session)
     for word in dict.fromkeys(words):
-        if word in known or word.isdigit():
+        if word in known or word.isdigit() or not allowed_typos(word):
             continue
-        if postgres:
-            # pg_trgm: words sharing enough trigrams, found through the trigram index.
-            near = select(W.c.word).where(W.c.word.op("%")(word)).limit(50)
-        else:
-            n = len(word)
-            near = (
-                select(W.c.word)
-                .where(
-                    W.c.word >= word[0],
-                    W.c.word < chr(ord(word[0]) + 1),
-                    func.length(W.c.word).between(n - 2, n + 2),
-                )
-                .limit(2000)
-            )
-        candidates = set((await session.scalars(near)).all())
+        candidates = set(await _near(session, word))
         candidates |= {k for k in extra_known if abs(len(k) - len(word)) <= 2}
         best = best_correction(word, candidates)
         if best is not None:

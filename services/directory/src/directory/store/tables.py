@@ -50,7 +50,7 @@ class OrganizationRow(DirectoryBase):
 
 class LocationRow(DirectoryBase):
     __tablename__ = "location"
-    __table_args__ = (Index("ix_location_lat_lon", "latitude", "longitude"),)
+    __table_args__ = (Index("ix_location_lat_lon_id", "latitude", "longitude", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     location_type: Mapped[str] = mapped_column(String(20), default="physical")
@@ -104,13 +104,16 @@ class ServiceRow(DirectoryBase):
 
 class ServiceAtLocationRow(DirectoryBase):
     __tablename__ = "service_at_location"
-    __table_args__ = (UniqueConstraint("service_id", "location_id"),)
+    __table_args__ = (
+        UniqueConstraint("service_id", "location_id"),
+        Index("ix_service_at_location_location_id_service_id", "location_id", "service_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     service_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("service.id", ondelete="CASCADE"), index=True
     )
-    location_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("location.id"), index=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("location.id"))
 
 
 class TaxonomyRow(DirectoryBase):
