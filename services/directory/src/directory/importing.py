@@ -17,7 +17,8 @@ from carethread.auth import Principal
 from carethread.db import UnitOfWork
 from carethread.errors import Problem
 from carethread.observability.logging import get_logger
-from directory import use_cases
+from directory import saving_many, use_cases
+from directory.api.schemas import ServiceIn
 from directory.domain.listing import Change, Status
 from directory.domain.search import tokens
 from directory.oruk.ids import feed_id
@@ -53,42 +54,32 @@ class PageReport:
 def needs_terms(terms: Terms, name: str) -> list[Term]:
     """Vocabulary terms a feed's term names exactly, by name or synonym ("Food banks"
     is not "Food bank"; "Foodbank" is a synonym)."""
-    wanted = tuple(tokens(name))
-    return [
-        t
-        for t in terms.by_code.values()
-        if wanted in {tuple(tokens(n)) for n in (t.name, *t.synonyms)}
-    ]
+    return terms.vocabulary_named(tuple(tokens(name)))
 
 
 async def save_terms(uow: UnitOfWork, feed_terms: list[FeedTerm]) -> None:
-    seen: set[uuid.UUID] = set()
+    """The feed's taxonomies and terms, upserted (the first of a term given twice)."""
+    taxonomies: dict[uuid.UUID, dict[str, Any]] = {}
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
     for term in feed_terms:
-        if term.id in seen:
+        if term.id in rows:
             continue
-        seen.add(term.id)
         taxonomy_id = feed_id("taxonomy", term.taxonomy) if term.taxonomy else None
-        if taxonomy_id is not None and taxonomy_id not in seen:
-            seen.add(taxonomy_id)
-            await store.upsert(
-                uow.session,
-                TaxonomyRow.__table__,
+        if taxonomy_id is not None:
+            taxonomies.setdefault(
+                taxonomy_id,
                 {"id": taxonomy_id, "name": term.taxonomy, "description": term.taxonomy},
-                "id",
             )
-        await store.upsert(
-            uow.session,
-            TaxonomyTermRow.__table__,
-            {
-                "id": term.id,
-                "taxonomy_id": taxonomy_id,
-                "name": term.name,
-                "description": term.description,
-                "parent_id": term.parent_id,
-                "term_uri": term.term_uri,
-            },
-            "id",
-        )
+        rows[term.id] = {
+            "id": term.id,
+            "taxonomy_id": taxonomy_id,
+            "name": term.name,
+            "description": term.description,
+            "parent_id": term.parent_id,
+            "term_uri": term.term_uri,
+        }
+    await store.upsert_many(uow.session, TaxonomyRow.__table__, list(taxonomies.values()), "id")
+    await store.upsert_many(uow.session, TaxonomyTermRow.__table__, list(rows.values()), "id")
 
 
 async def _import_one(
@@ -103,15 +94,77 @@ async def _import_one(
         reason = f"The feed marks it {item.status}."
         await use_cases.withdraw_service(uow, row.id, reason, principal, now=now)
         return "withdrawn"
-    extra = [t.label for f in item.terms for t in needs_terms(terms, f.name)]
-    listing = item.listing.model_copy(
-        update={"taxonomy": list(dict.fromkeys([*item.listing.taxonomy, *extra]))}
-    )
     written = await use_cases.save_listing(
-        uow, listing, principal, now=now, terms=terms, strict=False
+        uow, _with_needs(item, terms), principal, now=now, terms=terms, strict=False
     )
     item.warnings.extend(written.warnings)
     return COUNTED.get(written.change, "updated") if written.change else "unchanged"
+
+
+def _with_needs(item: FeedService, terms: Terms) -> ServiceIn:
+    """The listing, tagged also with the vocabulary terms its feed categories name."""
+    assert item.listing is not None
+    extra = [t.label for f in item.terms for t in needs_terms(terms, f.name)]
+    return item.listing.model_copy(
+        update={"taxonomy": list(dict.fromkeys([*item.listing.taxonomy, *extra]))}
+    )
+
+
+def _refused(item: FeedService, e: Problem) -> str:
+    item.errors = list(e.extensions.get("errors") or []) or [
+        {"field": "", "message": e.detail or e.title}
+    ]
+    return "rejected"
+
+
+async def _one_by_one(
+    uow: UnitOfWork, items: list[FeedService], terms: Terms, principal: Principal, now: datetime
+) -> dict[int, str]:
+    outcomes: dict[int, str] = {}
+    for item in items:
+        try:
+            async with uow.session.begin_nested():  # one listing, all or nothing
+                outcomes[item.index] = await _import_one(uow, item, terms, principal, now)
+        except Problem as e:
+            outcomes[item.index] = _refused(item, e)
+    return outcomes
+
+
+async def _outcomes(
+    uow: UnitOfWork, items: list[FeedService], terms: Terms, principal: Principal, now: datetime
+) -> dict[int, str]:
+    """What happened to each service of a page: a counter's name, 'rejected' or
+    'skipped: why'. Active listings are saved together (a statement per table, not per
+    listing); withdrawals, and pages that name a service twice, one by one."""
+    outcomes = {item.index: "rejected" for item in items if item.errors}
+    readable = [item for item in items if not item.errors]
+    active = [item for item in readable if item.status == "active"]
+    bodies = [_with_needs(item, terms) for item in active]
+    if saving_many.has_repeated_ids(bodies):
+        return outcomes | await _one_by_one(uow, readable, terms, principal, now)
+    results = await saving_many.save_listings(uow, bodies, principal, now=now, terms=terms)
+    for item, result in zip(active, results, strict=True):
+        if isinstance(result, Problem):
+            outcomes[item.index] = _refused(item, result)
+            continue
+        item.warnings.extend(result.warnings)
+        outcomes[item.index] = (
+            COUNTED.get(result.change, "updated") if result.change else "unchanged"
+        )
+    others = [item for item in readable if item.status != "active"]
+    return outcomes | await _one_by_one(uow, others, terms, principal, now)
+
+
+def _count(report: PageReport, item: FeedService, outcome: str) -> None:
+    if outcome == "rejected":
+        report.rejected.append(
+            {"index": item.index, "id": item.feed_id, "name": item.name} | {"errors": item.errors}
+        )
+    elif outcome.startswith("skipped"):
+        report.skipped.append({"index": item.index, "id": item.feed_id, "reason": outcome[9:]})
+    else:
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    report.warnings.extend(f"service {item.index}: {w}" for w in item.warnings)
 
 
 async def import_page(
@@ -133,29 +186,9 @@ async def import_page(
         try:
             await save_terms(uow, [t for item in items if item.listing for t in item.terms])
             terms = await load_terms(uow.session)
+            outcomes = await _outcomes(uow, items, terms, principal, now)
             for item in items:
-                outcome = "rejected" if item.errors else None
-                if outcome is None:
-                    try:
-                        async with uow.session.begin_nested():  # one listing, all or nothing
-                            outcome = await _import_one(uow, item, terms, principal, now)
-                    except Problem as e:
-                        item.errors = list(e.extensions.get("errors") or []) or [
-                            {"field": "", "message": e.detail or e.title}
-                        ]
-                        outcome = "rejected"
-                if outcome == "rejected":
-                    report.rejected.append(
-                        {"index": item.index, "id": item.feed_id, "name": item.name}
-                        | {"errors": item.errors}
-                    )
-                elif outcome.startswith("skipped"):
-                    report.skipped.append(
-                        {"index": item.index, "id": item.feed_id, "reason": outcome[9:]}
-                    )
-                else:
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-                report.warnings.extend(f"service {item.index}: {w}" for w in item.warnings)
+                _count(report, item, outcomes[item.index])
             await uow.commit()
         except SQLAlchemyError as e:
             log.warning("import page failed", page=number, error=repr(e))

@@ -48,7 +48,7 @@ def check_version(row: ServiceRow, expected: int | None) -> None:
         )
 
 
-async def _organization_id(uow: UnitOfWork, body: ServiceIn) -> uuid.UUID:
+async def organization_id(uow: UnitOfWork, body: ServiceIn) -> uuid.UUID:
     org = body.organization
     if org.id is not None:
         return org.id
@@ -79,7 +79,7 @@ async def _publish(
     return event.id
 
 
-async def _record(
+async def record(
     uow: UnitOfWork,
     row: ServiceRow,
     revision: Revision,
@@ -104,7 +104,9 @@ async def _record(
     return await _publish(uow, revision.change, row, at=at, previous_capacity=previous_capacity)
 
 
-def _apply(row: ServiceRow, listing: ServiceIn, document: dict[str, Any], keywords: str) -> None:
+def apply_listing(
+    row: ServiceRow, listing: ServiceIn, document: dict[str, Any], keywords: str
+) -> None:
     row.organization_id = listing.organization.id or row.organization_id
     row.name = listing.name
     row.description = listing.description
@@ -143,7 +145,7 @@ async def save_listing(
     if existing is not None:
         check_version(existing, expected_version)
     resolved = resolve(body, terms or await load_terms(session), service_id, strict=strict)
-    org_id = await _organization_id(uow, body)
+    org_id = await organization_id(uow, body)
     listing = resolved.listing.model_copy(
         update={"organization": resolved.listing.organization.model_copy(update={"id": org_id})}
     )
@@ -175,13 +177,13 @@ async def save_listing(
         session.add(row)
     else:
         row = existing
-    _apply(row, listing, document, resolved.keywords)
+    apply_listing(row, listing, document, resolved.keywords)
     row.version = revision.version
     row.updated_at = now
     await session.flush()
     await store.replace_index(session, service_id, resolved.indexed)
     await store.index_text(session, row)
-    event_id = await _record(
+    event_id = await record(
         uow, row, revision, principal, now, reason=reason, previous_capacity=previous_capacity
     )
     await session.flush()
@@ -236,7 +238,7 @@ async def change_capacity(
     row.capacity = capacity.value
     row.document = row.document | {"capacity": capacity.value}
     row.version, row.updated_at = revision.version, now
-    event_id = await _record(uow, row, revision, principal, now, previous_capacity=previous)
+    event_id = await record(uow, row, revision, principal, now, previous_capacity=previous)
     await uow.session.flush()
     return Written(row, revision.change, event_id)
 
@@ -259,7 +261,7 @@ async def withdraw_service(
     row.status, row.withdrawn_reason = Status.WITHDRAWN.value, reason
     row.version, row.updated_at = revision.version, now
     await store.index_text(uow.session, row)  # out of search
-    event_id = await _record(uow, row, revision, principal, now, reason=reason)
+    event_id = await record(uow, row, revision, principal, now, reason=reason)
     await uow.session.flush()
     return Written(row, revision.change, event_id)
 
@@ -275,7 +277,7 @@ async def reinstate_service(
     row.status, row.withdrawn_reason = Status.ACTIVE.value, None
     row.version, row.updated_at = revision.version, now
     await store.index_text(uow.session, row)
-    event_id = await _record(uow, row, revision, principal, now)
+    event_id = await record(uow, row, revision, principal, now)
     await uow.session.flush()
     return Written(row, revision.change, event_id)
 

@@ -54,6 +54,23 @@ async def upsert(session: AsyncSession, table: Any, values: dict[str, Any], key:
     await session.execute(statement)
 
 
+async def upsert_many(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str
+) -> None:
+    """``upsert`` for many rows: one statement per set of columns given."""
+    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in by_columns.items():
+        statement = dialect_insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={c: statement.excluded[c] for c in columns if c != key},
+        )
+        await session.execute(statement, group)
+
+
 async def save_organization(session: AsyncSession, values: dict[str, Any]) -> None:
     await upsert(session, OrganizationRow.__table__, values, "id")
 
@@ -106,6 +123,80 @@ async def replace_index(session: AsyncSession, service_id: uuid.UUID, indexed: I
                 {"id": sal, "service_id": service_id, "location_id": loc}
                 for sal, loc in indexed.location_ids
             ],
+        )
+
+
+async def replace_indexes(
+    session: AsyncSession,
+    indexed: dict[uuid.UUID, Indexed],
+    *,
+    replacing: Sequence[uuid.UUID],
+) -> None:
+    """``replace_index`` for many services at once; ``replacing`` are those that may have
+    rows already (new services have none to delete)."""
+    if replacing:
+        for table in (ServiceTaxonomyRow, ServiceFacetRow, OpeningHoursRow, ServiceAtLocationRow):
+            await session.execute(delete(table).where(table.service_id.in_(list(replacing))))
+    rows: dict[Any, list[dict[str, Any]]] = {
+        ServiceTaxonomyRow: [
+            {"service_id": s, "term_id": t}
+            for s, i in indexed.items()
+            for t in dict.fromkeys(i.term_ids)
+        ],
+        ServiceFacetRow: [
+            {"service_id": s, "facet": f, "value": v}
+            for s, i in indexed.items()
+            for f, v in dict.fromkeys(i.facets)
+        ],
+        OpeningHoursRow: [
+            {"service_id": s, "weekday": h.weekday, "opens": h.opens, "closes": h.closes}
+            for s, i in indexed.items()
+            for h in i.hours
+        ],
+        ServiceAtLocationRow: [
+            {"id": sal, "service_id": s, "location_id": loc}
+            for s, i in indexed.items()
+            for sal, loc in i.location_ids
+        ],
+    }
+    for table, values in rows.items():
+        if values:
+            await session.execute(insert(table), values)
+
+
+async def index_texts(
+    session: AsyncSession, rows: Sequence[ServiceRow], *, replacing: Sequence[uuid.UUID]
+) -> None:
+    """``index_text`` for many services at once (``replacing``: those indexed already)."""
+    words = {
+        w[:100]
+        for row in rows
+        for w in tokens(f"{row.name} {row.keywords} {row.description}")
+        if len(w) > 2
+    }
+    if words:
+        dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+        statement = dialect_insert(SearchWordRow).on_conflict_do_nothing(index_elements=["word"])
+        await session.execute(statement, [{"word": w} for w in sorted(words)])
+    if _is_postgres(session):
+        return
+    if replacing:
+        await session.execute(
+            text("DELETE FROM service_fts WHERE service_id = :id"),
+            [{"id": i.hex} for i in replacing],
+        )
+    active = [
+        {"id": r.id.hex, "name": r.name, "keywords": r.keywords, "description": r.description}
+        for r in rows
+        if r.status == "active"
+    ]
+    if active:
+        await session.execute(
+            text(
+                "INSERT INTO service_fts (service_id, name, keywords, description) "
+                "VALUES (:id, :name, :keywords, :description)"
+            ),
+            active,
         )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.domain.search import tokens
 from directory.store.tables import TaxonomyTermRow
 
 
@@ -31,6 +32,7 @@ class Terms:
     def __init__(self, terms: list[Term]) -> None:
         self.by_id = {t.id: t for t in terms}
         self.by_code = {t.code: t for t in terms if t.code}
+        self._by_phrase: dict[tuple[str, ...], list[Term]] | None = None
 
     def find(self, value: str) -> Term | None:
         """A term by its code or its id."""
@@ -40,6 +42,15 @@ class Terms:
             return self.by_id.get(uuid.UUID(value))
         except ValueError:
             return None
+
+    def vocabulary_named(self, phrase: tuple[str, ...]) -> list[Term]:
+        """The coded (vocabulary) terms whose name or a synonym is ``phrase`` (as tokens)."""
+        if self._by_phrase is None:
+            self._by_phrase = {}
+            for t in self.by_code.values():
+                for p in dict.fromkeys(tuple(tokens(n)) for n in (t.name, *t.synonyms)):
+                    self._by_phrase.setdefault(p, []).append(t)
+        return list(self._by_phrase.get(phrase, []))
 
     @property
     def parent_of(self) -> dict[str, str | None]:

@@ -1,0 +1,154 @@
+"""A page of listings saved at once: what ``use_cases.save_listing`` does for one listing,
+for many, in a few statements (a statement per table, not per listing). Every listing is
+resolved and checked before anything is written, so a refused one leaves nothing behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from carethread.auth import Principal
+from carethread.db import UnitOfWork
+from carethread.errors import Conflict, Problem
+from directory import use_cases
+from directory.api.schemas import ServiceIn
+from directory.domain import listing as rules
+from directory.domain.listing import Change, ListingRefused, Revision, Status
+from directory.resolve import Resolved, resolve
+from directory.store import listings as store
+from directory.store.tables import LocationRow, OrganizationRow, ServiceRow
+from directory.store.taxonomy import Terms
+
+
+@dataclass(frozen=True)
+class _Planned:
+    resolved: Resolved
+    organization_id: uuid.UUID
+    listing: ServiceIn
+    document: dict[str, Any]
+    existing: ServiceRow | None
+    revision: Revision
+
+
+def has_repeated_ids(bodies: Sequence[ServiceIn]) -> bool:
+    """A page naming one service twice is saved listing by listing (the second is an edit
+    of the first)."""
+    ids = [b.id for b in bodies]
+    return None in ids or len(set(ids)) != len(ids)
+
+
+async def _plan(
+    uow: UnitOfWork,
+    body: ServiceIn,
+    existing: ServiceRow | None,
+    terms: Terms,
+    organizations: dict[str, uuid.UUID],
+) -> _Planned | use_cases.Written:
+    assert body.id is not None
+    resolved = resolve(body, terms, body.id, strict=False)
+    org = body.organization
+    org_id = org.id or organizations.get(org.name) or await use_cases.organization_id(uow, body)
+    organizations.setdefault(org.name, org_id)
+    listing = resolved.listing.model_copy(
+        update={"organization": resolved.listing.organization.model_copy(update={"id": org_id})}
+    )
+    document = listing.model_dump(mode="json", exclude={"id"})
+    if existing is None:
+        return _Planned(
+            resolved, org_id, listing, document, None, Revision(Change.PUBLISHED, 1, {})
+        )
+    try:
+        revision = rules.revise(
+            Status(existing.status), existing.version, existing.document, document
+        )
+    except ListingRefused as e:
+        raise Conflict(str(e)) from e
+    if revision.change is None:
+        return use_cases.Written(existing, None, None, resolved.warnings)
+    return _Planned(resolved, org_id, listing, document, existing, revision)
+
+
+async def save_listings(
+    uow: UnitOfWork,
+    bodies: Sequence[ServiceIn],
+    principal: Principal,
+    *,
+    now: datetime,
+    terms: Terms,
+) -> list[use_cases.Written | Problem]:
+    """Each listing created, or updated if its id is known (every body has an id, none
+    twice: see ``has_repeated_ids``); unchanged ones are not written. One result per body,
+    in order: what was written, or the problem that refused it."""
+    session = uow.session
+    ids = [b.id for b in bodies]
+    found = await session.scalars(select(ServiceRow).where(ServiceRow.id.in_(ids)))
+    existing = {r.id: r for r in found.all()}
+    organizations: dict[str, uuid.UUID] = {}
+    results: list[use_cases.Written | Problem | _Planned] = []
+    for body in bodies:
+        assert body.id is not None
+        try:
+            results.append(await _plan(uow, body, existing.get(body.id), terms, organizations))
+        except Problem as e:
+            results.append(e)
+    planned = [p for p in results if isinstance(p, _Planned)]
+    if not planned:
+        return [r for r in results if not isinstance(r, _Planned)]
+    written = await _write(uow, planned, principal, now)
+    return [written[id(r)] if isinstance(r, _Planned) else r for r in results]
+
+
+async def _write(
+    uow: UnitOfWork, planned: list[_Planned], principal: Principal, now: datetime
+) -> dict[int, use_cases.Written]:
+    session = uow.session
+    organizations: dict[uuid.UUID, dict[str, Any]] = {}
+    locations: dict[Any, dict[str, Any]] = {}
+    for p in planned:
+        org = p.listing.organization
+        organizations[p.organization_id] = org.model_dump() | {
+            "id": p.organization_id,
+            "updated_at": now,
+        }
+        for location in p.resolved.locations:
+            locations[location["id"]] = location
+    await store.upsert_many(session, OrganizationRow.__table__, list(organizations.values()), "id")
+    await store.upsert_many(session, LocationRow.__table__, list(locations.values()), "id")
+    rows: list[tuple[_Planned, ServiceRow, str | None]] = []
+    for p in planned:
+        previous = p.existing.capacity if p.existing is not None else None
+        if p.existing is None:
+            row = ServiceRow(
+                id=p.resolved.service_id,
+                organization_id=p.organization_id,
+                status=Status.ACTIVE.value,
+                version=1,
+                created_at=now,
+                last_verified_at=now,
+            )
+            session.add(row)
+        else:
+            row = p.existing
+        use_cases.apply_listing(row, p.listing, p.document, p.resolved.keywords)
+        row.version = p.revision.version
+        row.updated_at = now
+        rows.append((p, row, previous))
+    await session.flush()
+    replacing = [row.id for p, row, _ in rows if p.existing is not None]
+    await store.replace_indexes(
+        session, {row.id: p.resolved.indexed for p, row, _ in rows}, replacing=replacing
+    )
+    await store.index_texts(session, [row for _, row, _ in rows], replacing=replacing)
+    out: dict[int, use_cases.Written] = {}
+    for p, row, previous in rows:
+        event_id = await use_cases.record(
+            uow, row, p.revision, principal, now, previous_capacity=previous
+        )
+        out[id(p)] = use_cases.Written(row, p.revision.change, event_id, p.resolved.warnings)
+    await session.flush()
+    return out
