@@ -37,3 +37,24 @@ def test_a_log_line_is_json_with_service_level_and_trace_id(
     assert foreign["event"] == "from the standard library"
     assert foreign["level"] == "warning"
     assert "trace_id" not in foreign  # outside any span
+
+
+def test_an_error_logged_with_its_exception_carries_the_traceback_as_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", json=True, service="referrals")
+    try:
+        try:
+            {}["missing"]
+        except KeyError:
+            get_logger("tests").exception("unhandled error", path="/api/v1/referrals")
+    finally:
+        logging.getLogger().handlers.clear()
+
+    line = json.loads(capsys.readouterr().err.splitlines()[-1])
+    assert line["event"] == "unhandled error"
+    (raised,) = line["exception"]
+    assert raised["exc_type"] == "KeyError"
+    assert raised["frames"][-1]["name"] == (
+        "test_an_error_logged_with_its_exception_carries_the_traceback_as_data"
+    )

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carethread.observability.logging import get_logger
@@ -179,6 +180,21 @@ async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # Every database connection stayed busy for the pool's whole timeout: overload, not a
+    # fault. Clients (and load balancers) are told to come back shortly.
+    log.warning("no database connection free", error=repr(exc), path=request.url.path)
+    return problem_response(
+        503,
+        "Service Unavailable",
+        slug="service-busy",
+        detail="The service is too busy to take this request now; nothing was saved. "
+        "Retry shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
     return problem_response(
@@ -196,4 +212,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_database_down)
     app.add_exception_handler(DBAPIError, _on_database_down)
+    app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -28,6 +28,11 @@ def configure_logging(level: str = "INFO", *, json: bool = True, service: str = 
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
+    # The console renderer draws the exception itself; a JSON line carries it as data,
+    # or an error logged with log.exception would say only "exc_info": true.
+    ending: list[structlog.typing.Processor] = (
+        [structlog.processors.dict_tracebacks, renderer] if json else [renderer]
+    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -36,7 +41,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True, service: str = 
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *ending],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
