@@ -7,6 +7,7 @@ order, so this checks the halves add up, never overlap and interleave correctly.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -22,20 +23,17 @@ from referrals.store.tables import ReferralRow
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def expected(rows: list[dict[str, object]], borough: str | None, breached: bool) -> list[object]:
+def expected(rows: list[dict[str, Any]], borough: str | None, breached: bool) -> list[object]:
     picked = [
         r
         for r in rows
         if (borough is None or r["borough"] == borough)
         and is_breached(
-            status=Status(r["status"]),
-            due=r["triage_due_at"],  # type: ignore[arg-type]
-            now=NOW,
-            triaged_at=r["triaged_at"],  # type: ignore[arg-type]
+            status=Status(r["status"]), due=r["triage_due_at"], now=NOW, triaged_at=r["triaged_at"]
         )
         is breached
     ]
-    picked.sort(key=lambda r: (r["triage_due_at"], str(r["id"])))  # type: ignore[arg-type,return-value]
+    picked.sort(key=lambda r: (r["triage_due_at"], str(r["id"])))
     return [r["id"] for r in picked]
 
 

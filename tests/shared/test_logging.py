@@ -45,8 +45,8 @@ def test_an_error_logged_with_its_exception_carries_the_traceback_as_data(
     configure_logging("INFO", json=True, service="referrals")
     try:
         try:
-            {}["missing"]
-        except KeyError:
+            int("not a number")
+        except ValueError:
             get_logger("tests").exception("unhandled error", path="/api/v1/referrals")
     finally:
         logging.getLogger().handlers.clear()
@@ -54,7 +54,7 @@ def test_an_error_logged_with_its_exception_carries_the_traceback_as_data(
     line = json.loads(capsys.readouterr().err.splitlines()[-1])
     assert line["event"] == "unhandled error"
     (raised,) = line["exception"]
-    assert raised["exc_type"] == "KeyError"
+    assert raised["exc_type"] == "ValueError"
     assert raised["frames"][-1]["name"] == (
         "test_an_error_logged_with_its_exception_carries_the_traceback_as_data"
     )
