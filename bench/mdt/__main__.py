@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
+from bench.mdt import lag
 from bench.stats import percentile
 from carethread.testing.databases import temporary_postgres_database
-from mdt.rebuild import rebuild
+from mdt.rebuild import analyse, rebuild
 from mdt.store import caseload as store
 from tests.mdt.history import NEIGHBOURHOOD, history
 from tests.mdt.outboxes import outboxes
@@ -52,6 +53,17 @@ async def _caseload_reads(v: View, reads: int) -> dict[str, float]:
     }
 
 
+async def _apply_live(v: View, events: list[Any], batch: int = 500) -> None:
+    """Polls of ``batch``, with the statistics refreshed as the view grows (autovacuum is
+    off on the benchmark's server; a service's database would have it on)."""
+    analysed_at = 0
+    for start in range(0, len(events), batch):
+        await v.apply(events[start : start + batch], batch=batch)
+        if start + batch >= max(2 * analysed_at, 5_000):
+            await analyse(v.sessions)
+            analysed_at = start + batch
+
+
 async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
     events = history(people, seed=42)
     rng = random.Random(1)
@@ -63,16 +75,14 @@ async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
             live_url = f"sqlite+aiosqlite:///{folder / 'live.db'}"
             rebuilt_url = f"sqlite+aiosqlite:///{folder / 'rebuilt.db'}"
         else:
-            live_url = await stack.enter_async_context(temporary_postgres_database("ct_bench_mdt"))
-            rebuilt_url = await stack.enter_async_context(
-                temporary_postgres_database("ct_bench_mdt")
-            )
+            live_url = await stack.enter_async_context(temporary_postgres_database("mdt_bench"))
+            rebuilt_url = await stack.enter_async_context(temporary_postgres_database("mdt_bench"))
         logs = await stack.enter_async_context(outboxes(folder, events))
         live = await stack.enter_async_context(view(live_url))
         rebuilt = await stack.enter_async_context(view(rebuilt_url))
 
         started = time.perf_counter()
-        await live.apply(live_order, batch=500)
+        await _apply_live(live, live_order)
         live_s = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -96,15 +106,40 @@ async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
     }
 
 
+async def _lag(rate: int, seconds: float, tick: int, folder: Path) -> dict[str, Any]:
+    """Producer commit to view commit over Tansu, the view always on PostgreSQL, for a
+    history long enough to offer ``rate`` for ``seconds``."""
+    warmup = 500
+    wanted = warmup + int(rate * seconds)
+    events = history(max(wanted // 10, 10), seed=43)  # about ten events a person
+    while len(events) < wanted:
+        events = history(len(events) // 8 + 10, seed=43)
+    return await lag.measure(events[:wanted], warmup=warmup, rate=rate, tick=tick, folder=folder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mdt", description=__doc__)
     parser.add_argument("--people", type=int, default=9_800)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument(
+        "--lag-rate", type=int, default=500, help="events/s offered in the lag run (0: none)"
+    )
+    parser.add_argument("--lag-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--lag-tick",
+        type=int,
+        default=1,
+        help="events written together (one transaction each service)",
+    )
     args = parser.parse_args()
     before = machine.load_average()
     with tempfile.TemporaryDirectory(prefix="bench-mdt-") as folder:
         result = asyncio.run(run(args.people, args.backend, Path(folder)))
+        if args.lag_rate:
+            result["lag"] = asyncio.run(
+                _lag(args.lag_rate, args.lag_seconds, args.lag_tick, Path(folder))
+            )
     result["machine"] = machine.machine()
     result["load_before"], result["load_after"] = before, machine.load_average()
     print(json.dumps(result, indent=2, default=str))

@@ -1,15 +1,18 @@
-"""What every handler does besides its own projection: the timeline entry and freshness."""
+"""What every handler does besides its own projection: the timeline entry and freshness.
+
+Handlers say what their event changes and leave the writing to the poll (``store.poll``),
+which applies the changes of all the events in the transaction together at commit."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from carethread.db import UnitOfWork
 from carethread.events import CloudEvent
 from carethread.messaging import EventRouter
-from mdt.store import rows
-from mdt.store.tables import SourceFreshnessRow, TimelineEntryRow
+from mdt.store.poll import Poll, Record, poll
+from mdt.store.tables import SourceFreshnessRow
 
 router = EventRouter()
 
@@ -18,26 +21,27 @@ def source_service(envelope: CloudEvent) -> str:
     return envelope.source.removeprefix("carethread/")
 
 
-async def mark_fresh(uow: UnitOfWork, envelope: CloudEvent) -> None:
+def changes(uow: UnitOfWork) -> Poll:
+    """The changes of this unit of work's events, written together when it commits."""
+    return poll(uow.session)
+
+
+def mark_fresh(uow: UnitOfWork, envelope: CloudEvent) -> None:
     """Per source: the latest event applied (by its time, then id, so the answer does not
     depend on arrival order) and how many were applied."""
-    source = source_service(envelope)
-    row = await rows.find(uow.session, SourceFreshnessRow, source)
-    now = datetime.now(UTC)
-    if row is None:
-        fresh = SourceFreshnessRow(
-            source_service=source,
-            last_event_id=envelope.id,
-            last_event_time=envelope.time,
-            applied_at=now,
-            events_applied=1,
-        )
-        rows.add(uow.session, fresh, source)
-        return
-    row.events_applied += 1
-    row.applied_at = now
-    if (envelope.time, envelope.id) >= (row.last_event_time, row.last_event_id):
-        row.last_event_id, row.last_event_time = envelope.id, envelope.time
+    poll = changes(uow)
+    now = poll.begun
+
+    def applied(row: Record) -> None:
+        row.events_applied += 1
+        row.applied_at = now
+        if row.last_event_time is None or (envelope.time, envelope.id) >= (
+            row.last_event_time,
+            row.last_event_id,
+        ):
+            row.last_event_id, row.last_event_time = envelope.id, envelope.time
+
+    poll.change(SourceFreshnessRow, source_service(envelope), applied, events_applied=0)
 
 
 def add_to_timeline(
@@ -50,17 +54,15 @@ def add_to_timeline(
     organisation: str | None,
     directory_service_id: uuid.UUID | None = None,
 ) -> None:
-    uow.session.add(
-        TimelineEntryRow(
-            event_id=envelope.id,
-            person_id=person_id,
-            occurred_at=occurred_at,
-            source_service=source_service(envelope),
-            event_type=envelope.type,
-            summary=summary[:500],
-            organisation=organisation,
-            directory_service_id=directory_service_id,
-        )
+    changes(uow).add_to_timeline(
+        event_id=envelope.id,
+        person_id=person_id,
+        occurred_at=occurred_at,
+        source_service=source_service(envelope),
+        event_type=envelope.type,
+        summary=summary[:500],
+        organisation=organisation,
+        directory_service_id=directory_service_id,
     )
 
 

@@ -18,8 +18,8 @@ from carethread.events.directory import (
     DirectoryServiceWithdrawnV1,
 )
 from mdt.domain.freshness import wins
-from mdt.handlers.common import mark_fresh, router
-from mdt.store import rows
+from mdt.handlers.common import changes, mark_fresh, router
+from mdt.store.poll import Record
 from mdt.store.tables import DirectoryServiceRow
 
 Listing = (
@@ -67,49 +67,56 @@ def _fields(data: Listing) -> dict[str, str]:
     }
 
 
-async def _apply(
-    uow: UnitOfWork, envelope: CloudEvent, data: Listing, service_id: uuid.UUID
-) -> None:
-    row = await rows.find(uow.session, DirectoryServiceRow, service_id)
-    if row is None:
-        row = DirectoryServiceRow(service_id=service_id, name="", status="active")
-        row.sequence, row.rank = UNSET
-        rows.add(uow.session, row, service_id)
+def _apply(uow: UnitOfWork, envelope: CloudEvent, data: Listing, service_id: uuid.UUID) -> None:
     incoming = (envelope.sequence or 1, RANK[type(data)])
-    if wins(incoming, (row.sequence, row.rank)):
-        row.name = data.name
-        row.sequence, row.rank = incoming
-    for field, value in _fields(data).items():
-        guard = GUARDS[field]
-        if wins(incoming, _unpacked(getattr(row, guard))):
-            setattr(row, field, value)
-            setattr(row, guard, _packed(incoming))
-    await mark_fresh(uow, envelope)
+    fields = _fields(data)
+
+    def changed(row: Record) -> None:
+        if wins(incoming, (row.sequence, row.rank)):
+            row.name = data.name
+            row.sequence, row.rank = incoming
+        for field, value in fields.items():
+            guard = GUARDS[field]
+            if wins(incoming, _unpacked(getattr(row, guard))):
+                setattr(row, field, value)
+                setattr(row, guard, _packed(incoming))
+
+    sequence, rank = UNSET
+    changes(uow).change(
+        DirectoryServiceRow,
+        service_id,
+        changed,
+        name="",
+        status="active",
+        sequence=sequence,
+        rank=rank,
+    )
+    mark_fresh(uow, envelope)
 
 
 @router.on(DirectoryServicePublishedV1)
 async def on_directory_service_published(
     event: Event[DirectoryServicePublishedV1], uow: UnitOfWork
 ) -> None:
-    await _apply(uow, event.envelope, event.data, event.data.service_id)
+    _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryServiceUpdatedV1)
 async def on_directory_service_updated(
     event: Event[DirectoryServiceUpdatedV1], uow: UnitOfWork
 ) -> None:
-    await _apply(uow, event.envelope, event.data, event.data.service_id)
+    _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryServiceWithdrawnV1)
 async def on_directory_service_withdrawn(
     event: Event[DirectoryServiceWithdrawnV1], uow: UnitOfWork
 ) -> None:
-    await _apply(uow, event.envelope, event.data, event.data.service_id)
+    _apply(uow, event.envelope, event.data, event.data.service_id)
 
 
 @router.on(DirectoryCapacityChangedV1)
 async def on_directory_capacity_changed(
     event: Event[DirectoryCapacityChangedV1], uow: UnitOfWork
 ) -> None:
-    await _apply(uow, event.envelope, event.data, event.data.service_id)
+    _apply(uow, event.envelope, event.data, event.data.service_id)

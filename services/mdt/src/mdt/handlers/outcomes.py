@@ -5,9 +5,8 @@ from __future__ import annotations
 from carethread.db import UnitOfWork
 from carethread.events import Event
 from carethread.events.outcomes import OutcomeMeasureRecordedV1
-from mdt.handlers.common import add_to_timeline, mark_fresh, router
-from mdt.store import rows
-from mdt.store.projection import refresh_on_commit
+from mdt.handlers.common import add_to_timeline, changes, mark_fresh, router
+from mdt.store.poll import Record
 from mdt.store.tables import OutcomeMeasureRow
 
 
@@ -30,21 +29,19 @@ async def on_outcome_measure_recorded(
 ) -> None:
     """Measures are recorded once and never change: the measure id is enough to keep one."""
     d = event.data
-    if d.scores and await rows.find(uow.session, OutcomeMeasureRow, d.measure_id) is None:
+    if d.scores:
         headline = d.scores[0]  # the scale that stands for the whole instrument
-        rows.add(
-            uow.session,
-            OutcomeMeasureRow(
-                measure_id=d.measure_id,
-                person_id=d.person_id,
-                instrument=d.instrument,
-                scale=headline.scale,
-                value=headline.value,
-                recorded_at=d.recorded_at,
-                change_since_first=d.change_since_first,
-                change_direction=d.change_direction,
-            ),
+        changes(uow).change(
+            OutcomeMeasureRow,
             d.measure_id,
+            _kept,
+            person_id=d.person_id,
+            instrument=d.instrument,
+            scale=headline.scale,
+            value=headline.value,
+            recorded_at=d.recorded_at,
+            change_since_first=d.change_since_first,
+            change_direction=d.change_direction,
         )
     add_to_timeline(
         uow,
@@ -54,5 +51,9 @@ async def on_outcome_measure_recorded(
         summary=_summary(d),
         organisation=d.recorded_by_org,
     )
-    await mark_fresh(uow, event.envelope)
-    refresh_on_commit(uow.session, d.person_id)
+    mark_fresh(uow, event.envelope)
+    changes(uow).refresh(d.person_id)
+
+
+def _kept(measure: Record) -> None:
+    """A measure already stored stays as it is; a new one is stored as recorded."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from carethread.db import UnitOfWork
@@ -17,58 +18,61 @@ from carethread.events.referrals import (
     ReferralTriagedV1,
 )
 from mdt.domain.freshness import is_newer
-from mdt.handlers.common import add_to_timeline, mark_fresh, router, words
-from mdt.store import rows
-from mdt.store.projection import refresh_on_commit
+from mdt.handlers.common import add_to_timeline, changes, mark_fresh, router, words
+from mdt.store.poll import Record
 from mdt.store.tables import CaseloadReferralRow, PersonSnapshotRow
 
 # The reason code the front door uses for carers' support (shared with the directory).
 CARERS_REASON = "carers"
 
 
-async def _referral(
-    uow: UnitOfWork, envelope: CloudEvent, referral_id: uuid.UUID, person_id: uuid.UUID
-) -> CaseloadReferralRow:
-    """The referral's row; a bare one if a later change has come before its intake (a
-    replay from an outbox, or a redelivery), to be filled in when the intake arrives."""
-    row = await rows.find(uow.session, CaseloadReferralRow, referral_id)
-    if row is None:
-        row = CaseloadReferralRow(
-            referral_id=referral_id,
-            person_id=person_id,
-            neighbourhood=None,
-            given_name="",
-            family_name="",
-            birth_date=None,
-            has_nhs_number=True,
-            status="received",
-            urgency="",
-            source="",
-            received_at=envelope.time,
-            sequence=0,
-            received=False,
-            for_carer_support=False,
-            breached_sla=False,
-        )
-        rows.add(uow.session, row, referral_id)
-    return row
+def _referral(
+    uow: UnitOfWork,
+    envelope: CloudEvent,
+    referral_id: uuid.UUID,
+    person_id: uuid.UUID,
+    apply: Callable[[Record], None],
+) -> None:
+    """Change the referral's row; a bare one if a later change has come before its intake
+    (a replay from an outbox, or a redelivery), to be filled in when the intake arrives."""
+    changes(uow).change(
+        CaseloadReferralRow,
+        referral_id,
+        apply,
+        person_id=person_id,
+        given_name="",
+        family_name="",
+        has_nhs_number=True,
+        status="received",
+        urgency="",
+        source="",
+        received_at=envelope.time,
+        sequence=0,
+        received=False,
+        for_carer_support=False,
+        breached_sla=False,
+    )
 
 
 @router.on(ReferralReceivedV1)
 async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork) -> None:
     d, envelope = event.data, event.envelope
     sequence = envelope.sequence or 1
-    row = await _referral(uow, envelope, d.referral_id, d.person_id)
-    if not row.received:
-        row.neighbourhood = d.neighbourhood
-        row.given_name, row.family_name = d.person.given_name, d.person.family_name
-        row.birth_date, row.has_nhs_number = d.person.birth_date, d.has_nhs_number
-        row.source, row.received_at, row.referrer_org = d.source, d.received_at, d.referrer_org
-        row.gp_practice_code, row.imd_quintile = d.person.gp_practice_code, d.person.imd_quintile
-        row.for_carer_support = CARERS_REASON in d.reason_codes
-        row.urgency, row.received = d.urgency, True
-    if is_newer(sequence, row.sequence):
-        row.status, row.urgency, row.sequence = d.status, d.urgency, sequence
+
+    def received(row: Record) -> None:
+        if not row.received:
+            row.neighbourhood = d.neighbourhood
+            row.given_name, row.family_name = d.person.given_name, d.person.family_name
+            row.birth_date, row.has_nhs_number = d.person.birth_date, d.has_nhs_number
+            row.source, row.received_at, row.referrer_org = d.source, d.received_at, d.referrer_org
+            row.gp_practice_code = d.person.gp_practice_code
+            row.imd_quintile = d.person.imd_quintile
+            row.for_carer_support = CARERS_REASON in d.reason_codes
+            row.urgency, row.received = d.urgency, True
+        if is_newer(sequence, row.sequence):
+            row.status, row.urgency, row.sequence = d.status, d.urgency, sequence
+
+    _referral(uow, envelope, d.referral_id, d.person_id, received)
     add_to_timeline(
         uow,
         envelope,
@@ -77,11 +81,11 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
         summary=f"Referral received from {words(d.source)} ({d.urgency})",
         organisation=d.referrer_org,
     )
-    await mark_fresh(uow, envelope)
-    refresh_on_commit(uow.session, d.person_id)
+    mark_fresh(uow, envelope)
+    changes(uow).refresh(d.person_id)
 
 
-async def _status_moved(
+def _status_moved(
     uow: UnitOfWork,
     envelope: CloudEvent,
     *,
@@ -95,14 +99,17 @@ async def _status_moved(
     destination: Destination | None = None,
     directory_service_id: uuid.UUID | None = None,
 ) -> None:
-    row = await _referral(uow, envelope, referral_id, person_id)
     sequence = envelope.sequence or 1
-    if is_newer(sequence, row.sequence):
-        row.status, row.sequence = status, sequence
-    if destination is not None and is_newer(sequence, row.destination_sequence):
-        row.destination_id, row.destination_sequence = destination.id, sequence
-    # A breach, once seen, stays: it is a fact about the referral's history.
-    row.breached_sla = row.breached_sla or breached_sla
+
+    def moved(row: Record) -> None:
+        if is_newer(sequence, row.sequence):
+            row.status, row.sequence = status, sequence
+        if destination is not None and is_newer(sequence, row.destination_sequence):
+            row.destination_id, row.destination_sequence = destination.id, sequence
+        # A breach, once seen, stays: it is a fact about the referral's history.
+        row.breached_sla = row.breached_sla or breached_sla
+
+    _referral(uow, envelope, referral_id, person_id, moved)
     add_to_timeline(
         uow,
         envelope,
@@ -112,8 +119,8 @@ async def _status_moved(
         organisation=organisation,
         directory_service_id=directory_service_id,
     )
-    await mark_fresh(uow, envelope)
-    refresh_on_commit(uow.session, person_id)
+    mark_fresh(uow, envelope)
+    changes(uow).refresh(person_id)
 
 
 def _service_id(kind: str, id_: str) -> uuid.UUID | None:
@@ -129,7 +136,7 @@ def _service_id(kind: str, id_: str) -> uuid.UUID | None:
 async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) -> None:
     d = event.data
     where = f" to {d.destination.name or d.destination.id}" if d.destination else ""
-    await _status_moved(
+    _status_moved(
         uow,
         event.envelope,
         referral_id=d.referral_id,
@@ -151,7 +158,7 @@ async def on_referral_status_changed(
     event: Event[ReferralStatusChangedV1], uow: UnitOfWork
 ) -> None:
     d = event.data
-    await _status_moved(
+    _status_moved(
         uow,
         event.envelope,
         referral_id=d.referral_id,
@@ -168,8 +175,11 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
     d = event.data
     # The breach is an observation at the referral's current version, not a change of
     # state: it sets the flag and never the status.
-    row = await _referral(uow, event.envelope, d.referral_id, d.person_id)
-    row.breached_sla = True
+
+    def breached(row: Record) -> None:
+        row.breached_sla = True
+
+    _referral(uow, event.envelope, d.referral_id, d.person_id, breached)
     add_to_timeline(
         uow,
         event.envelope,
@@ -178,24 +188,25 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
         summary=f"Referral not triaged within its {d.urgency} response time",
         organisation=None,
     )
-    await mark_fresh(uow, event.envelope)
-    refresh_on_commit(uow.session, d.person_id)
+    mark_fresh(uow, event.envelope)
+    changes(uow).refresh(d.person_id)
 
 
-async def _front_door_person(
+def _front_door_person(
     uow: UnitOfWork,
     event: Event[PersonRegisteredV1] | Event[PersonUpdatedV1],
     summary: str | None,
 ) -> None:
     d, envelope = event.data, event.envelope
     sequence = envelope.sequence or 1
-    snapshot = await rows.find(uow.session, PersonSnapshotRow, d.person_id)
-    if snapshot is None:
-        snapshot = PersonSnapshotRow(person_id=d.person_id)
-        rows.add(uow.session, snapshot, d.person_id)
-    if snapshot.front_door is None or is_newer(sequence, snapshot.front_door_sequence):
-        snapshot.front_door = d.person.model_dump(mode="json")
-        snapshot.front_door_sequence = sequence
+    details = d.person.model_dump(mode="json")
+
+    def described(snapshot: Record) -> None:
+        if snapshot.front_door is None or is_newer(sequence, snapshot.front_door_sequence):
+            snapshot.front_door = details
+            snapshot.front_door_sequence = sequence
+
+    changes(uow).change(PersonSnapshotRow, d.person_id, described)
     if summary is not None:
         add_to_timeline(
             uow,
@@ -205,18 +216,18 @@ async def _front_door_person(
             summary=summary,
             organisation=None,
         )
-    await mark_fresh(uow, envelope)
-    refresh_on_commit(uow.session, d.person_id)
+    mark_fresh(uow, envelope)
+    changes(uow).refresh(d.person_id)
 
 
 @router.on(PersonRegisteredV1)
 async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork) -> None:
     # Registration comes with the person's first referral, whose intake is on the
     # timeline already: it adds the person's details, not a step in their story.
-    await _front_door_person(uow, event, None)
+    _front_door_person(uow, event, None)
 
 
 @router.on(PersonUpdatedV1)
 async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
     changed = ", ".join(words(c) for c in event.data.changed) or "details"
-    await _front_door_person(uow, event, f"Front door updated the person's {changed}")
+    _front_door_person(uow, event, f"Front door updated the person's {changed}")

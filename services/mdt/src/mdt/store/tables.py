@@ -3,7 +3,7 @@
 Each source aggregate keeps the ``sequence`` (and, where one version carries several events
 about the same thing, a ``rank``) of the change last applied, so a late or repeated change
 never overwrites a newer one. ``caseload_person`` is derived from the other tables by
-``store.projection.refresh_person`` and is never written any other way.
+``store.projection.refresh`` and is never written any other way.
 """
 
 from __future__ import annotations

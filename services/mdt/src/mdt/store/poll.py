@@ -1,0 +1,134 @@
+"""A poll's changes to the view, applied together when its unit of work commits.
+
+The consumer applies a poll's events in one transaction, calling each handler in turn. A
+handler here only says what its event changes — which row (table and key), how that row
+starts if the view has none yet, and what to do to it — adds its timeline entry and names
+the person whose caseload line to recompute. At commit the poll reads every row it
+changes with one statement per table, runs the changes on plain records in the order the
+events came, and writes back only the rows that changed, with one upsert per table and one
+insert for the timeline; then the touched people's lines are recomputed once each
+(``store.projection``). A round of statements per poll instead of several per event.
+
+The hook is the session's ``before_commit``: under SQLAlchemy's asyncio extension it runs
+inside the commit's greenlet, where the session may still execute statements."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Table, event, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from mdt.store.projection import refresh
+from mdt.store.tables import MdtBase, TimelineEntryRow
+from mdt.store.writes import among, chunks, table_of, upsert
+
+POLL = "mdt.poll"
+# A stored row as a change sees it: its columns as attributes.
+Record = SimpleNamespace
+
+
+@dataclass(frozen=True)
+class _Change:
+    table: Table
+    key: Any
+    bare: dict[str, Any]  # the row's columns if the view has none yet
+    apply: Callable[[Record], None]
+
+
+@dataclass
+class Poll:
+    begun: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was applied
+    changes: list[_Change] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    people: set[uuid.UUID] = field(default_factory=set)
+
+    def change(
+        self, table: type[MdtBase], key: Any, apply: Callable[[Record], None], **bare: Any
+    ) -> None:
+        """Run ``apply`` on the row ``key`` of ``table`` at commit, after the changes of
+        the events before this one; a row the view lacks starts as ``bare`` (other
+        columns empty)."""
+        self.changes.append(_Change(table_of(table), key, bare, apply))
+
+    def add_to_timeline(self, **entry: Any) -> None:
+        self.timeline.append(entry)
+
+    def refresh(self, person_id: uuid.UUID) -> None:
+        """Recompute this person's caseload line once the poll's changes are written."""
+        self.people.add(person_id)
+
+
+def poll(session: AsyncSession) -> Poll:
+    """The changes gathered so far in this session's transaction."""
+    sync = session.sync_session
+    current: Poll | None = sync.info.get(POLL)
+    if current is None:
+        current = sync.info[POLL] = Poll()
+        if not event.contains(sync, "before_commit", _apply_poll):
+            event.listen(sync, "before_commit", _apply_poll)
+            event.listen(sync, "after_rollback", _forget_poll)
+    return current
+
+
+def _forget_poll(session: Session) -> None:
+    session.info.pop(POLL, None)
+
+
+def _apply_poll(session: Session) -> None:
+    pending: Poll | None = session.info.pop(POLL, None)
+    if pending is None:
+        return
+    _write_changes(session, pending.changes)
+    if pending.timeline:
+        session.execute(insert(table_of(TimelineEntryRow)), pending.timeline)
+    refresh(session, sorted(pending.people))
+
+
+def _write_changes(session: Session, changes: Sequence[_Change]) -> None:
+    keys: dict[Table, set[Any]] = defaultdict(set)
+    for change in changes:
+        keys[change.table].add(change.key)
+    stored = {table: _stored(session, table, wanted) for table, wanted in keys.items()}
+    records: dict[tuple[Table, Any], Record] = {}
+    for change in changes:
+        record = records.get((change.table, change.key))
+        if record is None:
+            values = stored[change.table].get(change.key)
+            if values is None:
+                values = {**_blank(change.table), _key_name(change.table): change.key}
+                values.update(change.bare)
+            record = records[(change.table, change.key)] = Record(**values)
+        change.apply(record)
+    changed: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    for (table, key), record in records.items():
+        if vars(record) != stored[table].get(key):
+            changed[table].append(vars(record))
+    for table in sorted(changed, key=lambda t: t.name):  # one order of locks, always
+        upsert(session, table, changed[table])
+
+
+def _stored(session: Session, table: Table, keys: Iterable[Any]) -> dict[Any, dict[str, Any]]:
+    key = table.primary_key.columns[_key_name(table)]
+    found: dict[Any, dict[str, Any]] = {}
+    for chunk in chunks(sorted(keys)):
+        for row in session.execute(select(table).where(among(session, key, chunk))).all():
+            values = row._asdict()
+            found[values[key.name]] = values
+    return found
+
+
+def _key_name(table: Table) -> str:
+    (column,) = table.primary_key.columns  # every table of the view has a one-column key
+    return column.name
+
+
+def _blank(table: Table) -> dict[str, Any]:
+    return {column.name: None for column in table.columns}
