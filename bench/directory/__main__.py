@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import func, select, text
 
@@ -33,7 +34,12 @@ from carethread.observability.logging import configure_logging
 from carethread.reference import load_geography
 from carethread.settings import AuthSettings, KafkaSettings
 from carethread.testing.apps import running
-from carethread.testing.databases import postgres_available, temporary_postgres_database
+from carethread.testing.databases import (
+    admin_dsn,
+    postgres_available,
+    sqlalchemy_url,
+    temporary_postgres_database,
+)
 from directory import importing
 from directory.app import create_app
 from directory.settings import DirectorySettings
@@ -62,6 +68,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--searches", type=int, default=500, help="sequential searches timed")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
     p.add_argument("--duration", type=float, default=15.0, help="concurrent phase, seconds")
+    p.add_argument(
+        "--keep-database",
+        default=None,
+        help="PostgreSQL: load the directory into this database once and keep it; a later run "
+        "searches it as loaded and times the import on a fresh database",
+    )
     p.add_argument("--name", default=None)
     p.add_argument("--no-record", action="store_true")
     return p.parse_args(argv)
@@ -74,6 +86,34 @@ async def database(backend: str, tmp: Path) -> AsyncIterator[str]:
         return
     async with temporary_postgres_database("ct_bench_directory") as url:
         yield url
+
+
+async def kept_database(name: str) -> tuple[str, bool]:
+    """The kept database's URL, and whether it was there already (else it is created)."""
+    admin = await asyncpg.connect(admin_dsn())
+    try:
+        exists = bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = admin_dsn().rpartition("/")
+    return sqlalchemy_url(f"{base}/{name}"), exists
+
+
+@asynccontextmanager
+async def serving(url: str, tmp: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The directory app on ``url`` (its lifespan run), with a client and its runtime."""
+    settings = DirectorySettings(
+        database_url=url,
+        auth=AuthSettings(dev_key_path=tmp / "key.pem"),
+        kafka=KafkaSettings(topic_prefix="bench."),
+        log_json=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings, broker=InMemoryBroker())
+    async with running(app) as client:
+        yield client, app.state.runtime
 
 
 async def load(app_runtime: Any, count: int, per_page: int) -> dict[str, Any]:
@@ -163,47 +203,56 @@ async def concurrent(
     }
 
 
+async def fill(runtime: Any, args: argparse.Namespace, count: int) -> dict[str, Any]:
+    """Import the first services (timed), write the rest in batches, gather statistics."""
+    imported = await load(runtime, args.import_services, args.per_page)
+    rest = max(count - args.import_services, 0)
+    started = time.perf_counter()
+    await bulk_load(runtime, services(rest, start=args.import_services))
+    bulk_seconds = round(time.perf_counter() - started, 1)
+    # Fresh tables have no statistics yet (autovacuum would gather them later): a
+    # planner that guesses one row per filter picks nested loops over everything.
+    async with runtime.engine.connect() as connection:
+        await connection.execute(text("ANALYZE"))
+        await connection.commit()
+    return {"import": imported, "bulk_load_seconds": bulk_seconds}
+
+
+async def searches(
+    client: httpx.AsyncClient, runtime: Any, backend: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    postcodes = sorted(load_geography().postcodes)
+    async with runtime.uow() as uow:
+        stored = await uow.session.scalar(select(func.count()).select_from(ServiceRow))
+    await client.get("/api/v1/services/search", params={"q": "warm up"})
+    latency = await sequential(client, args.searches, postcodes)
+    throughput = (
+        await concurrent(client, args.concurrency, args.duration, postcodes)
+        if backend == "postgres"
+        else None
+    )
+    return {"stored_services": stored, "sequential": latency, "concurrent": throughput}
+
+
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     count = args.postgres_services if backend == "postgres" else args.sqlite_services
-    postcodes = sorted(load_geography().postcodes)
+    keep = args.keep_database if backend == "postgres" else None
     with tempfile.TemporaryDirectory() as tmp:
-        async with database(backend, Path(tmp)) as url:
-            settings = DirectorySettings(
-                database_url=url,
-                auth=AuthSettings(dev_key_path=Path(tmp) / "key.pem"),
-                kafka=KafkaSettings(topic_prefix="bench."),
-                log_json=False,
-                log_level="WARNING",
-            )
-            app = create_app(settings, broker=InMemoryBroker())
-            async with running(app) as client:
-                runtime = app.state.runtime
-                imported = await load(runtime, args.import_services, args.per_page)
-                rest = max(count - args.import_services, 0)
-                started = time.perf_counter()
-                await bulk_load(runtime, services(rest, start=args.import_services))
-                bulk_seconds = round(time.perf_counter() - started, 1)
-                # Fresh tables have no statistics yet (autovacuum would gather them later): a
-                # planner that guesses one row per filter picks nested loops over everything.
-                async with runtime.engine.connect() as connection:
-                    await connection.execute(text("ANALYZE"))
-                    await connection.commit()
-                async with runtime.uow() as uow:
-                    stored = await uow.session.scalar(select(func.count()).select_from(ServiceRow))
-                await client.get("/api/v1/services/search", params={"q": "warm up"})
-                latency = await sequential(client, args.searches, postcodes)
-                throughput = (
-                    await concurrent(client, args.concurrency, args.duration, postcodes)
-                    if backend == "postgres"
-                    else None
-                )
-    return {
-        "stored_services": stored,
-        "import": imported,
-        "bulk_load_seconds": bulk_seconds,
-        "sequential": latency,
-        "concurrent": throughput,
-    }
+        if keep is None:
+            async with database(backend, Path(tmp)) as url, serving(url, Path(tmp)) as served:
+                filled = await fill(served[1], args, count)
+                return filled | await searches(*served, backend, args)
+        url, loaded = await kept_database(keep)
+        if not loaded:
+            async with serving(url, Path(tmp)) as served:
+                filled = await fill(served[1], args, count)
+                return filled | await searches(*served, backend, args) | {"kept": keep}
+        # Loaded by an earlier run: the import is timed on a fresh database instead.
+        async with database(backend, Path(tmp)) as fresh, serving(fresh, Path(tmp)) as served:
+            imported = await load(served[1], args.import_services, args.per_page)
+        async with serving(url, Path(tmp)) as served:
+            found = await searches(*served, backend, args)
+        return {"import": imported, "bulk_load_seconds": None, "kept": keep} | found
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, bool]:
@@ -257,6 +306,19 @@ def markdown(doc: dict[str, Any]) -> str:
         "pages through the importer (one transaction per page).",
         "",
     ]
+    kept = {b: r["kept"] for b, r in doc["results"].items() if r.get("kept")}
+    for backend, name in kept.items():
+        loaded = doc["results"][backend]["bulk_load_seconds"] is None
+        lines += [
+            f"{backend}: the directory was "
+            + (
+                f"loaded by an earlier run into `{name}` and searched as it was; the import "
+                "was timed on a fresh database."
+                if loaded
+                else f"loaded into `{name}` and kept for later runs."
+            ),
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 
