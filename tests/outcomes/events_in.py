@@ -237,3 +237,18 @@ def action_overdue(person_id: uuid.UUID, action_id: uuid.UUID, due: date) -> Clo
         status="open",
     )
     return envelope(data, person_id, sequence=3)
+
+
+async def deliver_in_polls(app: FastAPI, events: list[CloudEvent], size: int) -> None:
+    """The events handed to the consumer ``size`` at a time, as polls of the broker are."""
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.consumer is not None
+    messages = [
+        IncomingMessage(
+            "carethread.referrals.v1", 0, offset, event.personid, event.to_json_bytes(),
+            (("ce_type", event.type.encode()),),
+        )
+        for offset, event in enumerate(events)
+    ]  # fmt: skip
+    for start in range(0, len(messages), size):
+        await runtime.consumer.handle_batch(messages[start : start + size])

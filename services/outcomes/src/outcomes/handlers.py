@@ -38,7 +38,7 @@ from carethread.events.referrals import (
 )
 from carethread.messaging import EventRouter
 from outcomes.domain.population import declared_flags
-from outcomes.store import facts, people
+from outcomes.store import dimensions, facts, people
 from outcomes.store.pending import defer
 from outcomes.store.rows import Rows
 from outcomes.store.tables import (
@@ -83,14 +83,14 @@ def _person_touches(person_id: uuid.UUID) -> tuple[tuple[type[Any], Any], ...]:
 async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork) -> None:
     d = event.data
     apply = partial(_person, person_id=d.person_id, p=d.person, changed_at=d.registered_at)
-    defer(uow, apply, *_person_touches(d.person_id), person_id=d.person_id)
+    defer(uow, apply, *_person_touches(d.person_id))
 
 
 @router.on(PersonUpdatedV1)
 async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
     d = event.data
     apply = partial(_person, person_id=d.person_id, p=d.person, changed_at=d.updated_at)
-    defer(uow, apply, *_person_touches(d.person_id), person_id=d.person_id)
+    defer(uow, apply, *_person_touches(d.person_id))
 
 
 @router.on(PersonRecordCreatedV1)
@@ -111,7 +111,7 @@ async def on_person_record_created(event: Event[PersonRecordCreatedV1], uow: Uni
             rows, d.person_id, details, changed_at=d.created_at, authoritative=False
         )
 
-    defer(uow, apply, (PersonRow, d.person_id), person_id=d.person_id)
+    defer(uow, apply, (PersonRow, d.person_id))
 
 
 def _referral_received(rows: Rows, event: Event[ReferralReceivedV1]) -> None:
@@ -148,7 +148,7 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
         (ReferralVolumeRow, facts.volume_key(d.received_at, d.neighbourhood, d.source)),
         (ReferralFactRow, d.referral_id),
         (PersonRow, d.person_id),
-        person_id=d.person_id,
+        (DataOptOutRow, d.person_id),
     )
 
 
@@ -182,7 +182,7 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         lambda rows: _referral_triaged(rows, event),
         (ReferralFactRow, d.referral_id),
         (PersonRow, d.person_id),
-        person_id=d.person_id,
+        (DataOptOutRow, d.person_id),
     )
 
 
@@ -208,7 +208,7 @@ async def on_referral_status_changed(
         uow,
         lambda rows: _referral_status_changed(rows, event),
         (ReferralFactRow, event.data.referral_id),
-        person_id=event.data.person_id,
+        *_person_touches(event.data.person_id),
     )
 
 
@@ -228,7 +228,7 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
         uow,
         lambda rows: _referral_sla_breached(rows, d),
         (ReferralFactRow, d.referral_id),
-        person_id=d.person_id,
+        *_person_touches(d.person_id),
     )
 
 
@@ -253,7 +253,6 @@ async def on_care_plan_created(event: Event[CarePlanCreatedV1], uow: UnitOfWork)
         lambda rows: _care_plan_created(rows, d),
         (CarePlanFactRow, d.person_id),
         (PersonRow, d.person_id),
-        person_id=d.person_id,
     )
 
 
@@ -267,6 +266,7 @@ def _goal(rows: Rows, d: GoalAddedV1 | GoalAchievedV1) -> GoalFactRow:
             plan_version=d.version,
             added_at=d.changed_at,
         )
+        dimensions.copy_for_new_unit(rows, row)
         rows.add(row, d.goal_id)
     elif d.version > row.plan_version:
         row.status, row.plan_version = d.status, d.version
@@ -287,14 +287,22 @@ def _goal_achieved(rows: Rows, d: GoalAchievedV1) -> None:
 @router.on(GoalAddedV1)
 async def on_goal_added(event: Event[GoalAddedV1], uow: UnitOfWork) -> None:
     d = event.data
-    defer(uow, lambda rows: _goal_added(rows, d), (GoalFactRow, d.goal_id), person_id=d.person_id)
+    defer(
+        uow,
+        lambda rows: _goal_added(rows, d),
+        (GoalFactRow, d.goal_id),
+        *_person_touches(d.person_id),
+    )
 
 
 @router.on(GoalAchievedV1)
 async def on_goal_achieved(event: Event[GoalAchievedV1], uow: UnitOfWork) -> None:
     d = event.data
     defer(
-        uow, lambda rows: _goal_achieved(rows, d), (GoalFactRow, d.goal_id), person_id=d.person_id
+        uow,
+        lambda rows: _goal_achieved(rows, d),
+        (GoalFactRow, d.goal_id),
+        *_person_touches(d.person_id),
     )
 
 
@@ -303,16 +311,15 @@ def _plan_action_overdue(rows: Rows, d: PlanActionOverdueV1) -> None:
         return
     key = (d.action_id, d.due_date)
     if rows.find(OverdueActionRow, key) is None:
-        rows.add(
-            OverdueActionRow(
-                action_id=d.action_id,
-                due_date=d.due_date,
-                person_id=d.person_id,
-                owner_org=d.owner_org,
-                announced_at=d.changed_at,
-            ),
-            key,
+        row = OverdueActionRow(
+            action_id=d.action_id,
+            due_date=d.due_date,
+            person_id=d.person_id,
+            owner_org=d.owner_org,
+            announced_at=d.changed_at,
         )
+        dimensions.copy_for_new_unit(rows, row)
+        rows.add(row, key)
 
 
 @router.on(PlanActionOverdueV1)
@@ -324,7 +331,7 @@ async def on_plan_action_overdue(event: Event[PlanActionOverdueV1], uow: UnitOfW
         uow,
         lambda rows: _plan_action_overdue(rows, d),
         (OverdueActionRow, (d.action_id, d.due_date)),
-        person_id=d.person_id,
+        *_person_touches(d.person_id),
     )
 
 

@@ -22,7 +22,7 @@ from carethread.nhs import is_valid_nhs_number, person_id_for_nhs_number
 from carethread.service import UoWDep
 from outcomes.api.dependencies import Admin, Now
 from outcomes.api.schemas import OptOutList, OptOutReceipt
-from outcomes.store.pending import refresh_people_on_commit
+from outcomes.store.pending import refresh_opt_outs_on_commit
 from outcomes.store.tables import DataOptOutRow
 
 router = APIRouter(prefix="/api/v1/data-opt-outs", tags=["data opt-outs"])
@@ -69,6 +69,6 @@ async def replace_opt_outs(body: OptOutList, uow: UoWDep, user: Admin, now: Now)
         details={"opted_out": len(people)},
     )
     # Everyone who came off or onto the list: their units' opt-out copies change.
-    refresh_people_on_commit(uow, listed_before | people)
+    refresh_opt_outs_on_commit(uow, listed_before | people)
     await uow.commit()
     return OptOutReceipt(opted_out=len(people))

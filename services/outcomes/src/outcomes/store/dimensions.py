@@ -2,73 +2,117 @@
 
 Indicators count units grouped by their person's fields; reading those from the unit row
 itself makes an indicator one grouped scan instead of a join to ``person`` and an
-anti-join to the opt-out list over every unit. The copy is refreshed for every person
-whose row, facts, opt-out or units changed, when the unit of work commits (see
-``pending``), from the same ``person`` and ``data_opt_out`` rows a replay rebuilds, so
-the copies are a function of those rows alone.
+anti-join to the opt-out list over every unit. A unit gets the copy when it is created
+(``copy_onto``), and the units of everyone whose person row or opt-out changed get it
+afresh when the unit of work commits (``refresh``), from the same ``person`` and
+``data_opt_out`` rows a replay rebuilds, so the copies are a function of those rows alone.
+Refreshing writes only the units whose copy differs.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from outcomes.store.rows import Rows
 from outcomes.store.tables import (
     DataOptOutRow,
     GoalFactRow,
     MeasureChangeRow,
     OverdueActionRow,
+    PersonDimensions,
     PersonRow,
     ReferralFactRow,
 )
 
-UNIT_TABLES = (ReferralFactRow, MeasureChangeRow, GoalFactRow, OverdueActionRow)
+UNIT_TABLES: tuple[Any, ...] = (ReferralFactRow, MeasureChangeRow, GoalFactRow, OverdueActionRow)
+# Units that may exist before their person does (a measure needs a known person).
+UNITS_BEFORE_PERSON: tuple[Any, ...] = (ReferralFactRow, GoalFactRow, OverdueActionRow)
 # The unit's column, and the person's column it copies.
 COPIED = {
-    "person_imd_quintile": PersonRow.imd_quintile,
-    "person_sex": PersonRow.sex,
-    "person_ethnicity_code": PersonRow.ethnicity_code,
-    "person_borough": PersonRow.borough,
-    "person_neighbourhood": PersonRow.neighbourhood,
-    "person_birth_date": PersonRow.birth_date,
-    "person_in_plus_group": PersonRow.in_plus_group,
-    "person_social_prescribed": PersonRow.social_prescribed,
-    "person_has_care_plan": PersonRow.has_care_plan,
+    "person_imd_quintile": "imd_quintile",
+    "person_sex": "sex",
+    "person_ethnicity_code": "ethnicity_code",
+    "person_borough": "borough",
+    "person_neighbourhood": "neighbourhood",
+    "person_birth_date": "birth_date",
+    "person_in_plus_group": "in_plus_group",
+    "person_social_prescribed": "social_prescribed",
+    "person_has_care_plan": "has_care_plan",
 }
 CHUNK = 500  # people per statement: well inside every driver's parameter limit
 # Statements write columns only; the session's objects are not refreshed from them.
 NO_SYNC = {"synchronize_session": False}
 
 
+def copy_onto(unit: PersonDimensions, person: PersonRow | None, opted_out: bool) -> None:
+    """A new unit's copy of its person (None: not known yet, so NULLs until they are)."""
+    for column, source in COPIED.items():
+        setattr(unit, column, getattr(person, source) if person is not None else None)
+    unit.person_opted_out = opted_out
+
+
+def copy_for_new_unit(rows: Rows, unit: Any) -> None:
+    """A unit created by a handler: its person and opt-out from the run's rows."""
+    person = rows.find(PersonRow, unit.person_id)
+    copy_onto(unit, person, rows.find(DataOptOutRow, unit.person_id) is not None)
+
+
 def _refresh(session: Session, table: Any, among: ColumnElement[bool]) -> None:
-    # A unit whose person is not known yet keeps NULLs until the person arrives (an
-    # UPDATE ... FROM touches only units with a person row).
+    opted_out = table.person_id.in_(select(DataOptOutRow.person_id))
+    values = {getattr(table, c): getattr(PersonRow, s) for c, s in COPIED.items()}
+    values[table.person_opted_out] = opted_out
+    # UPDATE ... FROM person: a unit whose person is not known keeps its NULLs.
     session.execute(
         update(table)
-        .values({getattr(table, name): source for name, source in COPIED.items()})
-        .where(table.person_id == PersonRow.person_id, among)
+        .values(values)
+        .where(
+            table.person_id == PersonRow.person_id,
+            among,
+            or_(*(column.is_distinct_from(source) for column, source in values.items())),
+        )
         .execution_options(**NO_SYNC)
     )
+
+
+def _refresh_opt_out(session: Session, table: Any, among: ColumnElement[bool]) -> None:
     opted_out = table.person_id.in_(select(DataOptOutRow.person_id))
     session.execute(
-        update(table).values(person_opted_out=opted_out).where(among).execution_options(**NO_SYNC)
+        update(table)
+        .values(person_opted_out=opted_out)
+        .where(among, table.person_opted_out.is_distinct_from(opted_out))
+        .execution_options(**NO_SYNC)
     )
 
 
-def refresh(session: Session, people: Collection[uuid.UUID]) -> None:
-    """Copy these people's fields onto all their units (the caller has flushed)."""
+def _chunks(people: Collection[uuid.UUID]) -> list[list[uuid.UUID]]:
     ordered = sorted(people)
-    for table in UNIT_TABLES:
-        for start in range(0, len(ordered), CHUNK):
-            _refresh(session, table, table.person_id.in_(ordered[start : start + CHUNK]))
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def refresh(
+    session: Session, people: Collection[uuid.UUID], tables: Sequence[Any] = UNIT_TABLES
+) -> None:
+    """Copy these people's fields onto their units in ``tables`` (the caller has flushed)."""
+    for chunk in _chunks(people):
+        for table in tables:
+            _refresh(session, table, table.person_id.in_(chunk))
+
+
+def refresh_opt_outs(session: Session, people: Collection[uuid.UUID]) -> None:
+    """These people's opt-out changed (whether or not we know them yet)."""
+    for chunk in _chunks(people):
+        for table in UNIT_TABLES:
+            _refresh_opt_out(session, table, table.person_id.in_(chunk))
 
 
 def refresh_all(session: Session) -> None:
     """Copy every person's fields onto every unit: after rows were written by other means
-    than the handlers (a bulk load)."""
+    than the handlers (a bulk load, a national opt-out list)."""
     for table in UNIT_TABLES:
         _refresh(session, table, true())
+        _refresh_opt_out(session, table, true())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from outcomes.store import dimensions
 from outcomes.store.rows import Rows
 from outcomes.store.tables import ReferralFactRow, ReferralVolumeRow
 
@@ -46,6 +47,7 @@ def referral(
             sla_breached=False,
             social_prescription=False,
         )
+        dimensions.copy_for_new_unit(rows, row)
         rows.add(row, referral_id)
     fresh = sequence > row.sequence
     if fresh:

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 from carethread.db import UnitOfWork
 from outcomes.store import dimensions
 from outcomes.store.rows import Rows, keys_by_model
+from outcomes.store.tables import DataOptOutRow, PersonRow
 
 PENDING = "outcomes.pending_events"
 PEOPLE = "outcomes.people_to_refresh"
+OPT_OUTS = "outcomes.opt_outs_to_refresh"
 # Beyond this many people (a national opt-out list loaded), one pass over every unit is
 # cheaper than statements per chunk of people.
 EVERYONE_FROM = 20_000
@@ -47,30 +49,28 @@ def _info(uow: UnitOfWork) -> dict[Any, Any]:
     return sync.info
 
 
-def defer(
-    uow: UnitOfWork,
-    apply: Apply,
-    *touches: tuple[type[Any], Any],
-    person_id: uuid.UUID | None = None,
-) -> None:
+def defer(uow: UnitOfWork, apply: Apply, *touches: tuple[type[Any], Any]) -> None:
     """Apply ``apply`` when ``uow`` commits, having fetched the rows in ``touches``
-    (model and primary key) with the rest of the run's; then refresh the copies of
-    ``person_id``'s fields on their units (None: the event changes no unit or person)."""
-    info = _info(uow)
-    info.setdefault(PENDING, []).append(Deferred(apply, touches))
-    if person_id is not None:
-        info.setdefault(PEOPLE, set()).add(person_id)
+    (model and primary key) with the rest of the run's."""
+    _info(uow).setdefault(PENDING, []).append(Deferred(apply, touches))
 
 
 def refresh_people_on_commit(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> None:
-    """Units or opt-outs of these people were written outside the handlers: refresh the
-    copies of their fields on their units when ``uow`` commits."""
+    """Units of these people were written outside the handlers: refresh the copies of
+    their fields on their units when ``uow`` commits."""
     _info(uow).setdefault(PEOPLE, set()).update(people)
+
+
+def refresh_opt_outs_on_commit(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> None:
+    """These people's opt-out was written outside the handlers."""
+    _info(uow).setdefault(OPT_OUTS, set()).update(people)
 
 
 def _before_commit(session: Session) -> None:
     pending: list[Deferred] = session.info.pop(PENDING, [])
     people: set[uuid.UUID] = session.info.pop(PEOPLE, set())
+    opt_outs: set[uuid.UUID] = session.info.pop(OPT_OUTS, set())
+    newcomers: set[uuid.UUID] = set()
     if pending:
         rows = Rows(session)
         with session.no_autoflush:
@@ -79,9 +79,20 @@ def _before_commit(session: Session) -> None:
                 rows.load(model, keys)
             for d in pending:
                 d.apply(rows)
-    if people:
-        session.flush()
-        if len(people) >= EVERYONE_FROM:
-            dimensions.refresh_all(session)
-        else:
-            dimensions.refresh(session, people)
+        # Units made in the run got their copies as they were made; refreshed here are
+        # the units of people whose row changed, or who are new (and may have units from
+        # before, made while we did not know them), or whose opt-out changed.
+        created, changed = rows.written(PersonRow)
+        people |= changed
+        newcomers = created - people
+        opt_created, opt_changed = rows.written(DataOptOutRow)
+        opt_outs |= opt_created | opt_changed
+    if not (people or newcomers or opt_outs):
+        return
+    session.flush()
+    if len(people) + len(opt_outs) >= EVERYONE_FROM:
+        dimensions.refresh_all(session)
+        return
+    dimensions.refresh(session, people)
+    dimensions.refresh(session, newcomers, dimensions.UNITS_BEFORE_PERSON)
+    dimensions.refresh_opt_outs(session, opt_outs)

@@ -36,6 +36,7 @@ class Rows:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._known: dict[tuple[type[Any], Any], Any] = {}
+        self._deleted: set[tuple[type[Any], Any]] = set()
 
     def load(self, model: type[Any], keys: Iterable[Any]) -> None:
         """Fetch the rows of ``model`` with these keys. A composite key is fetched by its
@@ -65,7 +66,21 @@ class Rows:
         row = self.find(model, key)
         if row is not None:
             self.session.delete(row)
+            self._deleted.add((model, key))
         self._known[(model, key)] = None
+
+    def written(self, model: type[Any]) -> tuple[set[Any], set[Any]]:
+        """The keys of ``model`` rows this run created, and of those it changed (a net
+        change of some column) or deleted."""
+        created, changed = set(), {k for m, k in self._deleted if m is model}
+        for (m, key), row in self._known.items():
+            if m is not model or row is None:
+                continue
+            if inspect(row).pending:
+                created.add(key)
+            elif self.session.is_modified(row):
+                changed.add(key)
+        return created, changed
 
 
 def keys_by_model(touches: Iterable[tuple[type[Any], Any]]) -> dict[type[Any], set[Any]]:
