@@ -312,8 +312,8 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += [
             f"{backend}: the directory was "
             + (
-                f"loaded by an earlier run into `{name}` and searched as it was; the import "
-                "was timed on a fresh database."
+                f"loaded earlier into `{name}` (by this benchmark's import and batch loader) "
+                "and searched as it was; the import was timed on a fresh database."
                 if loaded
                 else f"loaded into `{name}` and kept for later runs."
             ),
