@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class Shape:
 
 
 def _words(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
+    return " ".join(rng.choices(WORDS, k=n)).capitalize()  # choices: one call, not n
 
 
 def document(rng: random.Random, shape: Shape, today: date) -> PlanDocument:
@@ -128,48 +129,99 @@ class Seeded:
     document_bytes: int  # the size of one current plan document, as JSON
 
 
+Row = tuple[Any, ...]
+# Persons generated one by one; the rest are copies of these with fresh ids (generating a
+# plan of realistic size with 50 versions is what made seeding 50,000 persons slow).
+DISTINCT_PLANS = 1_000
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One person's plan as the service stores it, before it belongs to anyone."""
+
+    final: str  # the current document, as JSON
+    versions: list[tuple[str | None, str | None, int, str]]  # document, patch, day, changes
+    actions: list[tuple[str, str, date]]  # id, status, due date
+
+
+def _plan(rng: random.Random, shape: Shape, started: date) -> _Plan:
+    """Versions stored as the service stores them: whole at each snapshot, otherwise the
+    patch on the version before."""
+    doc = document(rng, shape, started).as_json()
+    first = [{"path": c.path, "op": c.op} for c in diff(PlanDocument().as_json(), doc)]
+    versions: list[tuple[str | None, str | None, int, str]] = []
+    for v in range(1, shape.versions + 1):
+        if v == 1:
+            changes, patch = first, None
+        else:
+            path, value = _edit(rng, doc)
+            changes, patch = [{"path": path, "op": "changed"}], [{"path": path, "value": value}]
+        whole = is_snapshot(v)
+        versions.append(
+            (
+                json.dumps(doc) if whole else None,
+                None if whole else json.dumps(patch),
+                v,
+                json.dumps(changes),
+            )
+        )
+    actions = [(a["id"], a["status"], date.fromisoformat(a["due_date"])) for a in doc["actions"]]
+    return _Plan(json.dumps(doc), versions, actions)
+
+
+def _with_fresh_ids(plan: _Plan) -> _Plan:
+    """``plan`` with every id in it (goals, actions, care team, ...) replaced by a new one."""
+    fresh: dict[str, str] = {}
+
+    def new_id(match: re.Match[str]) -> str:
+        found = fresh.get(match.group())
+        if found is None:
+            found = fresh[match.group()] = str(uuid.uuid4())
+        return found
+
+    texts = [plan.final, *(t or "" for d, p, _, c in plan.versions for t in (d, p, c))]
+    texts += [i for i, _, _ in plan.actions]
+    # One pass over all of it (NUL never occurs in JSON text): cheaper than one per text.
+    swapped = _UUID.sub(new_id, "\0".join(texts)).split("\0")
+    final, rest = swapped[0], iter(swapped[1:])
+    versions = [
+        (next(rest) or None, next(rest) or None, v, next(rest)) for _, _, v, _ in plan.versions
+    ]
+    actions = [(next(rest), status, due) for _, status, due in plan.actions]
+    return _Plan(final, versions, actions)
+
+
 def _rows(
     shape: Shape, seed: int, now: datetime
-) -> Iterator[
-    tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-]:
-    """Each person's rows, their versions stored as the service stores them: whole at each
-    snapshot, otherwise the patch on the version before."""
+) -> Iterator[tuple[Row, Row, list[Row], list[Row]]]:
+    """Each person's rows: person, plan, versions and actions."""
     rng = random.Random(seed)
     numbers = synthetic_nhs_numbers(start=200_000)
+    started = now - timedelta(days=400)
+    distinct: list[_Plan] = []
     for n in range(shape.persons):
         nhs = next(numbers)
         person_id = person_id_for_nhs_number(nhs)
         plan_id = uuid.uuid4()
-        started = now - timedelta(days=400)
         person = (
             person_id, nhs, f"Person{n}", "Synthetic", date(1950, 1, 1), "F83004",
             "U02795", False, "care_plans", started, now,
         )  # fmt: skip
-        model = document(rng, shape, started.date())
-        doc = model.as_json()
-        first = [{"path": c.path, "op": c.op} for c in diff(PlanDocument().as_json(), doc)]
-        versions = []
-        for v in range(1, shape.versions + 1):
-            if v == 1:
-                changes, patch = first, None
-            else:
-                path, value = _edit(rng, doc)
-                changes, patch = [{"path": path, "op": "changed"}], [{"path": path, "value": value}]
-            whole = is_snapshot(v)
-            versions.append(
-                (
-                    plan_id, v, json.dumps(doc) if whole else None,
-                    None if whole else json.dumps(patch), "bench.user", "Bench User", "F83004",
-                    "practitioner", started + timedelta(days=v), json.dumps(changes),
-                )
-            )  # fmt: skip
-        final = json.dumps(doc)
-        plan = (plan_id, person_id, shape.versions, final, started, now, "bench.user", "F83004")
-        actions = [
-            (uuid.UUID(a["id"]), plan_id, person_id, a["status"], date.fromisoformat(a["due_date"]))
-            for a in doc["actions"]
-        ]
+        if n < DISTINCT_PLANS:
+            distinct.append(_plan(rng, shape, started.date()))
+            p = distinct[-1]
+        else:
+            p = _with_fresh_ids(distinct[n % DISTINCT_PLANS])
+        versions = [
+            (
+                plan_id, v, d, patch, "bench.user", "Bench User", "F83004", "practitioner",
+                started + timedelta(days=v), changes,
+            )
+            for d, patch, v, changes in p.versions
+        ]  # fmt: skip
+        plan = (plan_id, person_id, shape.versions, p.final, started, now, "bench.user", "F83004")
+        actions = [(uuid.UUID(i), plan_id, person_id, status, due) for i, status, due in p.actions]
         yield person, plan, versions, actions
 
 
@@ -180,7 +232,6 @@ async def seed(dsn: str, shape: Shape, *, seed: int = 20261130, batch: int = 200
     ids: list[uuid.UUID] = []
     size = 0
     try:
-        Row = tuple[Any, ...]
         people: list[Row] = []
         plans: list[Row] = []
         versions: list[Row] = []
