@@ -30,6 +30,7 @@ from tests.mdt.outboxes import outboxes
 from tests.mdt.support import View, view
 
 RESULTS = Path(__file__).parent.parent / "results"
+REBUILD_PAGE = 2_000  # events per outbox page, and per transaction, on rebuild
 
 
 async def _caseload_reads(v: View, reads: int) -> dict[str, float]:
@@ -86,7 +87,7 @@ async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
         live_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        applied = await rebuild(rebuilt.sessions, logs, page=500)
+        applied = await rebuild(rebuilt.sessions, logs, page=REBUILD_PAGE)
         rebuild_s = time.perf_counter() - started
 
         live_contents, rebuilt_contents = await live.contents(), await rebuilt.contents()

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,8 @@ def fixture() -> _Fixture:
     return _Fixture()
 
 
+# Untimed: a hundred one-event transactions per example take minutes on a busy machine.
+@pytest.mark.timeout(900)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     order=st.permutations(range(len(EVENTS))),

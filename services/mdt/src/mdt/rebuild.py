@@ -95,7 +95,7 @@ async def outbox_pages(url: str, *, page: int) -> AsyncIterator[list[IncomingMes
 
 
 async def rebuild(
-    sessions: async_sessionmaker[AsyncSession], outbox_urls: Sequence[str], *, page: int = 500
+    sessions: async_sessionmaker[AsyncSession], outbox_urls: Sequence[str], *, page: int = 2_000
 ) -> int:
     """Drop the view, then apply every outbox again; return how many events were applied."""
     await drop_view(sessions)

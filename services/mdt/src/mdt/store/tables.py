@@ -122,7 +122,7 @@ class PlanActionRow(MdtBase):
     __tablename__ = "plan_action"
 
     action_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)  # overdue counts per page
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     status: Mapped[str] = mapped_column(String(20))
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
