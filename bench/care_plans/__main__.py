@@ -280,7 +280,8 @@ async def scenarios(
             return time.perf_counter() - due
 
         await closed_loop(200, args.readers, read)  # warm-up: connections, caches
-        for name, target, run in (
+        Run = Callable[[], Awaitable[dict[str, Any]]]
+        runs: list[tuple[str, str, Run]] = [
             ("read", "read", lambda: open_loop(args.requests, args.read_rate, read, rng)),
             (
                 "update",
@@ -305,7 +306,8 @@ async def scenarios(
                 "history",
                 lambda: closed_loop(args.saturation, args.readers, history),
             ),
-        ):
+        ]
+        for name, target, run in runs:
             cpu = service.cpu_seconds()
             figures = await run()
             # Per request of the scenario: the editors' reads are the service's work too.
