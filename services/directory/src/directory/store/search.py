@@ -345,19 +345,26 @@ def _located(c: Criteria, conditions: list[ColumnElement[bool]]) -> FromClause:
 
 
 def _nearest(c: Criteria, rows: Sequence[Any], scores: dict[uuid.UUID, float]) -> list[Hit]:
-    """One hit per service, at its nearest location (within the radius, if given)."""
+    """One hit per service, at its nearest location (within the radius, if given). Rows are
+    (id, name, latitude, longitude, ...); hundreds of them, so plain tuples and one dict."""
     near = c.near
-    hits: dict[uuid.UUID, Hit] = {}
-    for r in rows:
-        d: float | None = None
-        if near is not None and r.latitude is not None and r.longitude is not None:
-            d = haversine_km(near.latitude, near.longitude, r.latitude, r.longitude)
-        if c.radius_km is not None and (d is None or d > c.radius_km):
+    assert near is not None
+    radius = c.radius_km
+    names: dict[uuid.UUID, str] = {}
+    nearest: dict[uuid.UUID, float | None] = {}
+    for service_id, name, latitude, longitude, *_ in rows:
+        d = None
+        if latitude is not None and longitude is not None:
+            d = haversine_km(near.latitude, near.longitude, latitude, longitude)
+        if radius is not None and (d is None or d > radius):
             continue
-        seen = hits.get(r.id)
-        if seen is None or (d is not None and (seen.distance_km is None or d < seen.distance_km)):
-            hits[r.id] = Hit(r.id, r.name, scores.get(r.id, 0.0), d)
-    return list(hits.values())
+        names[service_id] = name
+        seen = nearest.get(service_id, math.inf)
+        if d is not None and (seen is None or d < seen):
+            nearest[service_id] = d
+        elif service_id not in nearest:
+            nearest[service_id] = None
+    return [Hit(i, names[i], scores.get(i, 0.0), d) for i, d in nearest.items()]
 
 
 async def search(
@@ -369,14 +376,14 @@ async def search(
     if with_text:
         conditions += _text_conditions(c, postgres)
     columns: list[ColumnElement[Any]] = [S.c.id, S.c.name]
-    if with_text and postgres:
-        assert c.plan is not None
-        columns.append(_postgres_score(c.plan).label("score"))
     base: FromClause = S
     if c.near is not None:
         L = LocationRow.__table__
         base = _located(c, conditions)
         columns += [L.c.latitude, L.c.longitude]
+    if with_text and postgres:
+        assert c.plan is not None
+        columns.append(_postgres_score(c.plan).label("score"))
     # A prescriber's question matches tens to hundreds of services: read them once (with
     # what orders them) and count, order and facet in memory, rather than evaluating the
     # search again for each.
