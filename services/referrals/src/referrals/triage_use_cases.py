@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import RowMapping
 
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
@@ -124,7 +127,7 @@ async def front_door_queue(
     now: datetime,
     limit: int,
     offset: int,
-) -> tuple[int, list[ReferralRow]]:
+) -> tuple[int, Sequence[RowMapping]]:
     """The queue as this user may see it (``access``): a front door its borough's; a
     referrer, a GP practice or a receiving team only their own referrals."""
     f = dataclasses.replace(f, visible=access.visible_clause(principal))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from sqlalchemy import RowMapping
 
 from carethread.auth import CurrentUser, Principal, require_roles
 from carethread.errors import BadRequest
@@ -32,7 +33,7 @@ from referrals.domain.referral import Destination, Referral, Urgency
 from referrals.domain.sla import SlaTargets, is_breached
 from referrals.domain.triage import Move
 from referrals.settings import ReferralsSettings
-from referrals.store.referrals import QueueFilter, from_row, involvement_of
+from referrals.store.referrals import QueueFilter, involvement_of
 from referrals.store.tables import TransitionRow
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
@@ -186,7 +187,52 @@ async def list_referrals(
         total=total,
         limit=limit,
         offset=offset,
-        items=[to_read(from_row(r), now, probable_duplicate=r.probable_duplicate) for r in rows],
+        items=[queue_line(r, now) for r in rows],
+    )
+
+
+def queue_line(r: RowMapping, now: datetime) -> ReferralRead:
+    """A line of the queue, straight from the columns the store read for it."""
+    status = Status(r["status"])
+    d = r["destination"]
+    return ReferralRead(
+        id=r["id"],
+        person_id=r["person_id"],
+        person=PersonOut(
+            nhs_number=r["nhs_number"],
+            given_name=r["given_name"],
+            family_name=r["family_name"],
+            birth_date=r["birth_date"],
+            sex=r["sex"],
+            postcode=r["postcode"],
+            gp_practice_code=r["gp_practice_code"],
+            ethnicity_code=r["ethnicity_code"],
+            preferred_language=r["preferred_language"],
+            interpreter_needed=bool(r["interpreter_needed"]),
+        ),
+        status=status,
+        urgency=r["urgency"],
+        source=r["source"],
+        reasons=r["reason_codes"],
+        neighbourhood=r["neighbourhood"],
+        borough=r["borough"],
+        referrer_org=r["referrer_org"],
+        referrer_name=r["referrer_name"],
+        referrer_role=r["referrer_role"],
+        consent_to_share=bool(r["consent_to_share"]),
+        received_at=r["received_at"],
+        version=r["version"],
+        triage_due_at=r["triage_due_at"],
+        triaged_at=r["triaged_at"],
+        breached_sla=is_breached(
+            status=status, due=r["triage_due_at"], now=now, triaged_at=r["triaged_at"]
+        ),
+        status_changed_at=r["status_changed_at"],
+        seconds_in_status=max(0, int((now - r["status_changed_at"]).total_seconds())),
+        claimed_by=r["claimed_by"],
+        destination=DestinationOut.model_validate(d) if d else None,
+        allowed_actions=sorted(allowed_actions(status)),
+        probable_duplicate=bool(r["probable_duplicate"]),
     )
 
 

@@ -12,6 +12,7 @@ illegal move, refused with the current state named.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
 
 class Status(StrEnum):
@@ -83,5 +84,6 @@ def next_status(current: Status, action: Action) -> Status:
         raise IllegalTransition(current, action) from None
 
 
+@cache
 def allowed_actions(current: Status) -> frozenset[Action]:
     return frozenset(action for (state, action) in _MOVES if state == current)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from referrals.domain.lifecycle import OPEN, Status
 from referrals.domain.referral import (
@@ -178,6 +178,21 @@ def breached_clause(now: datetime) -> ColumnElement[bool]:
     return or_(ReferralRow.triaged_late, overdue_clause(now))
 
 
+# What a line of the queue shows (api.schemas.ReferralRead): not the story, contact details
+# or bookkeeping columns, which a page of 50 would otherwise carry for nothing.
+QUEUE_COLUMNS = tuple(
+    ReferralRow.__table__.c[name]
+    for name in (
+        "id", "person_id", "nhs_number", "given_name", "family_name", "birth_date", "sex",
+        "postcode", "gp_practice_code", "ethnicity_code", "preferred_language",
+        "interpreter_needed", "status", "urgency", "source", "reason_codes", "neighbourhood",
+        "borough", "referrer_org", "referrer_name", "referrer_role", "consent_to_share",
+        "received_at", "version", "triage_due_at", "triaged_at", "status_changed_at",
+        "claimed_by", "destination", "probable_duplicate",
+    )
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     statuses: tuple[str, ...] = ()
@@ -191,8 +206,9 @@ class QueueFilter:
 
 async def queue(
     session: AsyncSession, f: QueueFilter, *, now: datetime, limit: int, offset: int
-) -> tuple[int, list[ReferralRow]]:
-    """The front-door queue: most pressing first (soonest due), filtered."""
+) -> tuple[int, Sequence[RowMapping]]:
+    """The front-door queue, most pressing first (soonest due), filtered: a page of
+    :data:`QUEUE_COLUMNS`."""
     where: list[ColumnElement[bool]] = []
     if f.statuses:
         where.append(status_in(f.statuses))
@@ -211,14 +227,14 @@ async def queue(
     if f.breached is False:
         where.append(~breached_clause(now))
     total = await session.scalar(select(func.count()).select_from(ReferralRow).where(*where))
-    rows = await session.scalars(
-        select(ReferralRow)
+    rows = await session.execute(
+        select(*QUEUE_COLUMNS)
         .where(*where)
         .order_by(ReferralRow.triage_due_at, ReferralRow.id)
         .limit(limit)
         .offset(offset)
     )
-    return total or 0, list(rows.all())
+    return total or 0, rows.mappings().all()
 
 
 async def _breached(
@@ -228,7 +244,7 @@ async def _breached(
     now: datetime,
     limit: int,
     offset: int,
-) -> tuple[int, list[ReferralRow]]:
+) -> tuple[int, Sequence[RowMapping]]:
     """Breached referrals as two disjoint halves, triaged late and overdue: counted and
     paged from one index each, then merged, rather than one OR that PostgreSQL can only
     answer by reading every breached row of the table."""
@@ -239,7 +255,7 @@ async def _breached(
     ]
     total = await session.scalar(select(counts[0] + counts[1]))
     firsts = [
-        select(ReferralRow)
+        select(*QUEUE_COLUMNS)
         .where(half)
         .order_by(ReferralRow.triage_due_at, ReferralRow.id)
         .limit(offset + limit)
@@ -247,11 +263,10 @@ async def _breached(
         for half in halves
     ]
     merged = union_all(*(select(first) for first in firsts)).subquery()
-    page = aliased(ReferralRow, merged)
-    rows = await session.scalars(
-        select(page).order_by(page.triage_due_at, page.id).limit(limit).offset(offset)
+    rows = await session.execute(
+        select(merged).order_by(merged.c.triage_due_at, merged.c.id).limit(limit).offset(offset)
     )
-    return total or 0, list(rows.all())
+    return total or 0, rows.mappings().all()
 
 
 async def person_without_nhs_number(session: AsyncSession, match_key: str) -> uuid.UUID | None:
