@@ -161,7 +161,9 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
         await conn.copy_records_to_table(
             "measure_change", records=change_rows, columns=CHANGE_COLUMNS + PERSON_COLUMNS
         )
-        await conn.execute("ANALYZE")
+        # As autovacuum would after a bulk insert: statistics, and the visibility map an
+        # index-only scan relies on.
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
     return Seeded(
