@@ -108,7 +108,7 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
     copied = {
         p[0]: (p[7], p[2], p[3], p[4], p[5], p[1], p[11], p[15], p[16], False) for p in person_rows
     }
-    referral_rows = [(*r, *copied[r[1]]) for r in referral_rows]
+    referral_records = [(*r, *copied[r[1]]) for r in referral_rows]
     measure_rows, change_rows = [], []
     pairs_left = scale.measures // 2
     for i, pid in enumerate(people):
@@ -147,7 +147,7 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
     try:
         await conn.copy_records_to_table("person", records=person_rows)
         await conn.copy_records_to_table(
-            "referral_fact", records=referral_rows, columns=REFERRAL_COLUMNS + PERSON_COLUMNS
+            "referral_fact", records=referral_records, columns=REFERRAL_COLUMNS + PERSON_COLUMNS
         )
         await conn.copy_records_to_table(
             "measure",
