@@ -243,3 +243,40 @@ async def test_a_plan_from_a_system_without_a_relationship_is_refused(
     assert r.status_code == 403, r.text
     assert r.json()["issue"][0]["code"] == "forbidden"
     assert (await care_plans.plan(person_id)).json()["actions"] == []
+
+
+async def test_a_care_plans_goals_become_goals_of_the_plan_with_their_actions(
+    care_plans: CarePlans,
+) -> None:
+    r = await post(care_plans, "Patient", example("Patient-RichardSmith"))
+    person_id = r.json()["id"]
+    plan = example("CarePlan-WellnessPlan")
+    plan["contained"] = [
+        {
+            "resourceType": "Goal",
+            "id": "weight",
+            "lifecycleStatus": "active",
+            "description": {"text": "Lose a stone by the summer"},
+            "subject": {"reference": "Patient/UKCore-Patient-RichardSmith-Example"},
+            "target": [{"dueDate": "2027-07-01"}],
+        }
+    ]
+    plan["goal"] = [{"reference": "#weight"}, {"display": "Walk to the shops again"}]
+    plan["activity"][0]["detail"]["goal"] = [{"reference": "#weight"}]
+    r = await post(care_plans, "CarePlan", plan)
+    assert r.status_code == 201, r.text
+
+    saved = (await care_plans.plan(person_id)).json()
+    goals = {g["description"]: g for g in saved["goals"]}
+    assert set(goals) == {"Lose a stone by the summer", "Walk to the shops again"}
+    weight = goals["Lose a stone by the summer"]
+    assert (weight["status"], weight["target_date"]) == ("in_progress", "2027-07-01")
+    (action,) = saved["actions"]
+    assert action["goal_id"] == weight["id"]
+    found = await get(care_plans, "Goal", subject=f"Patient/{person_id}")
+    assert len(found["entry"]) == 2
+    check_uk_core(found, person_id)
+
+    again = await post(care_plans, "CarePlan", plan)  # the same again: nothing changes
+    assert again.status_code == 201
+    assert (await care_plans.plan(person_id)).json()["meta"]["version"] == saved["meta"]["version"]

@@ -3,6 +3,7 @@ owners and due dates, the care team, contingency plan and review; bad input refu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.care_plans.conftest import GP_ORG, GP_TEAM, SOCIAL_ORG, SOCIAL_TEAM, CarePlans
@@ -193,3 +194,23 @@ async def test_a_read_sent_back_unchanged_is_accepted_and_adds_no_version(
     r = await care_plans.put(person["id"], read, '"2"')
     assert r.status_code == 200, r.text
     assert r.headers["ETag"] == '"2"'
+
+
+async def test_overdue_goes_by_the_date_in_london_not_in_utc(care_plans: CarePlans) -> None:
+    care_plans.clock.now = datetime(2027, 6, 14, 12, 0, tzinfo=UTC)  # British Summer Time
+    person = await care_plans.record_person()
+    current = (await care_plans.plan(person["id"])).json()
+    action = {
+        "description": "Ring about the blue badge",
+        "owner": current["care_team"][0]["id"],
+        "due_date": "2027-06-15",
+    }
+    r = await care_plans.patch(person["id"], {"actions": [action]}, '"1"')
+    assert r.status_code == 200, r.text
+
+    care_plans.clock.now = datetime(2027, 6, 15, 22, 59, tzinfo=UTC)  # 23:59 on the 15th
+    (read,) = (await care_plans.plan(person["id"])).json()["actions"]
+    assert read["overdue"] is False
+    care_plans.clock.now = datetime(2027, 6, 15, 23, 30, tzinfo=UTC)  # 00:30 on the 16th
+    (read,) = (await care_plans.plan(person["id"])).json()["actions"]
+    assert read["overdue"] is True

@@ -16,6 +16,8 @@ from care_plans.domain.document import (
     Action,
     ActionStatus,
     CareTeamMember,
+    Goal,
+    GoalStatus,
     PlanDocument,
     PlanStatus,
 )
@@ -167,14 +169,89 @@ def _due(detail: dict[str, Any]) -> date | None:
     return date.fromisoformat(str(end)[:10]) if end else None
 
 
+# Goal.lifecycleStatus (and achievementStatus, when completed) -> our goal status.
+GOAL_STATUS_IN = {
+    "proposed": GoalStatus.PROPOSED,
+    "planned": GoalStatus.PROPOSED,
+    "accepted": GoalStatus.PROPOSED,
+    "active": GoalStatus.IN_PROGRESS,
+    "on-hold": GoalStatus.IN_PROGRESS,
+    "cancelled": GoalStatus.CANCELLED,
+    "rejected": GoalStatus.CANCELLED,
+}
+GOAL_PRIORITY_IN = {"high-priority": 9, "medium-priority": 6, "low-priority": 3}
+
+
+def _goal_status(goal: dict[str, Any]) -> GoalStatus:
+    lifecycle = goal.get("lifecycleStatus", "")
+    if lifecycle == "completed":
+        achievement = {
+            c.get("code") for c in (goal.get("achievementStatus") or {}).get("coding") or []
+        }
+        return GoalStatus.NOT_ACHIEVED if "not-achieved" in achievement else GoalStatus.ACHIEVED
+    return GOAL_STATUS_IN.get(lifecycle, GoalStatus.PROPOSED)
+
+
+def _goal(
+    reference: dict[str, Any], contained: dict[str, dict[str, Any]], goal_id: uuid.UUID
+) -> Goal:
+    """A goal the CarePlan refers to: whole when it is contained in the CarePlan, else in
+    the words the reference shows (or, without any, saying where it is kept)."""
+    ref = str(reference.get("reference") or "")
+    found = contained.get(ref[1:]) if ref.startswith("#") else None
+    if found is None:
+        words = reference.get("display") or f"Goal {ref or '(no reference)'}, kept by the sender"
+        return Goal(id=goal_id, description=str(words)[:2000])
+    due = next((t.get("dueDate") for t in found.get("target") or [] if t.get("dueDate")), None)
+    priority = next(
+        (c.get("code") for c in (found.get("priority") or {}).get("coding") or []), None
+    )
+    return Goal(
+        id=goal_id,
+        description=(_text(found.get("description")) or f"Goal {ref[1:]}")[:2000],
+        status=_goal_status(found),
+        target_date=date.fromisoformat(str(due)[:10]) if due else None,
+        importance=GOAL_PRIORITY_IN.get(str(priority)),
+    )
+
+
+def _goals_of(
+    data: dict[str, Any], current: PlanDocument, sender: Sender
+) -> tuple[list[Goal], dict[str, uuid.UUID]]:
+    """The plan's goals with those the CarePlan refers to (in ``goal`` or in an activity's
+    ``detail.goal``) added or brought up to date, and the id each reference became."""
+    source = source_id(data)
+    contained = {
+        str(r.get("id")): r for r in data.get("contained") or [] if r.get("resourceType") == "Goal"
+    }
+    references = list(data.get("goal") or [])
+    for activity in data.get("activity") or []:
+        references += (activity.get("detail") or {}).get("goal") or []
+    goals = {g.id: g for g in current.goals}
+    ids: dict[str, uuid.UUID] = {}
+    for reference in references:
+        ref = str(reference.get("reference") or reference.get("display") or "")
+        if not ref or ref in ids:
+            continue
+        ids[ref] = goal_id = uuid.uuid5(IMPORTED, f"{sender.org}|Goal|{source}|{ref}")
+        imported = _goal(reference, contained, goal_id)
+        previous = goals.get(goal_id)
+        # What the sender says of its goal wins; the links made here (the need) stay.
+        goals[goal_id] = imported.model_copy(
+            update={"need_id": previous.need_id if previous else None}
+        )
+    return list(goals.values()), ids
+
+
 def plan_from_care_plan(
     data: dict[str, Any], current: PlanDocument, sender: Sender
 ) -> tuple[PlanDocument, dict[uuid.UUID, int]]:
-    """The plan with the CarePlan's activities as actions (owned by the sender), and which
-    activity each action came from."""
+    """The plan with the CarePlan's goals as goals and its activities as actions (owned by
+    the sender, linked to their goals), and which activity each action came from."""
     source = source_id(data)
     owner, is_new = _sender_member(current, sender, _tail(data.get("author")))
     team = [*current.care_team, owner] if is_new else list(current.care_team)
+    goals, goal_ids = _goals_of(data, current, sender)
     actions = {a.id: a for a in current.actions}
     came_from: dict[uuid.UUID, int] = {}
     for i, activity in enumerate(data.get("activity") or []):
@@ -187,8 +264,17 @@ def plan_from_care_plan(
         )
         action_id = _item_id(sender, "CarePlan", source, i)
         previous = actions.get(action_id)
+        linked = next(
+            (
+                goal_ids[ref]
+                for g in detail.get("goal") or []
+                if (ref := str(g.get("reference") or g.get("display") or "")) in goal_ids
+            ),
+            previous.goal_id if previous else None,
+        )
         actions[action_id] = Action(
             id=action_id,
+            goal_id=linked,
             description=str(words)[:2000],
             owner=previous.owner if previous else owner.id,
             due_date=_due(detail),
@@ -199,7 +285,12 @@ def plan_from_care_plan(
     plan_status = PlanStatus(status) if status in codes.PLAN_STATUS else current.status
     return (
         current.model_copy(
-            update={"care_team": team, "actions": list(actions.values()), "status": plan_status}
+            update={
+                "care_team": team,
+                "goals": goals,
+                "actions": list(actions.values()),
+                "status": plan_status,
+            }
         ),
         came_from,
     )
