@@ -198,9 +198,11 @@ class OutboxRelay:
         await self._publisher.ensure_topics(self._topics)
         self.connected = True
         while True:
-            # A batch just sent is marked by the next call, straight away; only a call that
-            # found nothing to send waits for a commit (notify) or the poll interval.
-            if not await self.publish_pending():
+            # A batch just sent is marked by the next call. A full batch means more is
+            # waiting: straight on. Otherwise the next call waits for a commit (notify) or
+            # the poll interval, then marks and reads the next batch in one transaction:
+            # at a trickle of writes, one relay transaction per commit instead of two.
+            if await self.publish_pending() < self._batch_size:
                 await self._wait()
 
     async def _wait(self) -> None:
