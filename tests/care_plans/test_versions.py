@@ -273,3 +273,30 @@ async def test_a_person_recorded_twice_at_once_is_recorded_once(pg_care_plans: C
 
     statuses = sorted(await asyncio.gather(*(record(n) for n in range(8))))
     assert statuses == [201] + [409] * 7, statuses
+
+
+def _next_page(link: str) -> str:
+    """The URL of a ``Link: <url>; rel="next"`` header."""
+    assert link.endswith('rel="next"'), link
+    return link.removeprefix("<").split(">;")[0]
+
+
+async def test_a_long_history_is_read_a_page_at_a_time(care_plans: CarePlans) -> None:
+    person = await care_plans.record_person()
+    for version in range(1, 5):  # versions 2 to 5
+        story = {"story": f"Chapter {version}"}
+        r = await care_plans.patch(person["id"], story, f'"{version}"')
+        assert r.status_code == 200, r.text
+    url = f"/api/v1/persons/{person['id']}/care-plan/history"
+    gp = care_plans.gp()
+
+    first = await care_plans.client.get(url, params={"limit": 2}, headers=gp)
+    assert [v["version"] for v in first.json()] == [1, 2]
+    second = await care_plans.client.get(_next_page(first.headers["Link"]), headers=gp)
+    assert [v["version"] for v in second.json()] == [3, 4]
+    last = await care_plans.client.get(_next_page(second.headers["Link"]), headers=gp)
+    assert [v["version"] for v in last.json()] == [5]
+    assert "Link" not in last.headers
+    whole = await care_plans.client.get(url, headers=gp)
+    assert [v["version"] for v in whole.json()] == [1, 2, 3, 4, 5]
+    assert "Link" not in whole.headers
