@@ -207,18 +207,17 @@ async def _links(
     for row in rows:
         matched_on = (
             MatchedOn.NHS_NUMBER
-            if referral.person.nhs_number and row.nhs_number == referral.person.nhs_number
+            if referral.person.nhs_number and row["nhs_number"] == referral.person.nhs_number
             else MatchedOn.DEMOGRAPHICS
         )
         candidate = Candidate(
-            referral_id=row.id,
-            status=Status(row.status),
-            received_at=row.received_at,
-            reason_codes=tuple(row.reason_codes),
+            referral_id=row["id"],
+            status=Status(row["status"]),
+            received_at=row["received_at"],
+            reason_codes=tuple(row["reason_codes"]),
         )
-        out.append(
-            (row.id, link_kind(referral.reason_codes, referral.received_at, candidate), matched_on)
-        )
+        kind = link_kind(referral.reason_codes, referral.received_at, candidate)
+        out.append((row["id"], kind, matched_on))
     return out
 
 

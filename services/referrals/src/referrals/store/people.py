@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Result, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from carethread.db import UnitOfWork
 from referrals.domain.person import Person, Sex
@@ -59,6 +61,15 @@ def update(row: PersonRow, person: Person, now: datetime) -> None:
     row.updated_at = now
 
 
+# One round trip: the no-op update locks an existing row; xmax = 0 only on a fresh one. Built
+# once: the ON CONFLICT clause's "excluded" alias is costly to make for every referral.
+_INSERT_PERSON = postgres_insert(PersonRow)
+_UPSERT_AND_LOCK: ReturningInsert[PersonRow, Any] = _INSERT_PERSON.on_conflict_do_update(
+    index_elements=[PersonRow.person_id],
+    set_={"person_id": _INSERT_PERSON.excluded.person_id},
+).returning(PersonRow, literal_column("xmax = 0").label("inserted"))
+
+
 async def insert_or_lock(uow: UnitOfWork, person: Person, now: datetime) -> tuple[PersonRow, bool]:
     """The person's row, locked until commit, and whether this call created it.
 
@@ -73,14 +84,8 @@ async def insert_or_lock(uow: UnitOfWork, person: Person, now: datetime) -> tupl
         **person_columns(person),
     }
     if uow.is_postgres:
-        # One round trip: the no-op update locks an existing row; xmax = 0 only on a fresh one.
-        insert = postgres_insert(PersonRow).values(**values)
         found: Result[PersonRow, bool] = await uow.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[PersonRow.person_id],
-                set_={"person_id": insert.excluded.person_id},
-            ).returning(PersonRow, literal_column("xmax = 0").label("inserted")),
-            execution_options={"populate_existing": True},
+            _UPSERT_AND_LOCK, values, execution_options={"populate_existing": True}
         )
         row, inserted = found.one()
         return row, bool(inserted)

@@ -281,18 +281,25 @@ async def person_without_nhs_number(session: AsyncSession, match_key: str) -> uu
 
 async def open_referrals_for(
     session: AsyncSession, person_id: uuid.UUID, match_key: str | None
-) -> list[ReferralRow]:
-    """Open referrals for this person: same person id, or the same demographic match key."""
+) -> Sequence[RowMapping]:
+    """Open referrals for this person (same person id, or the same demographic match key):
+    what matching at the door compares, not whole rows."""
     same = ReferralRow.person_id == person_id
     if match_key:
         same = or_(same, ReferralRow.match_key == match_key)
-    rows = await session.scalars(
-        select(ReferralRow)
+    rows = await session.execute(
+        select(
+            ReferralRow.id,
+            ReferralRow.nhs_number,
+            ReferralRow.status,
+            ReferralRow.received_at,
+            ReferralRow.reason_codes,
+        )
         .where(same, ReferralRow.status.in_([s.value for s in OPEN]))
         .order_by(ReferralRow.received_at)
         .limit(50)
     )
-    return list(rows.all())
+    return rows.mappings().all()
 
 
 async def involvement_of(session: AsyncSession, person_id: uuid.UUID) -> list[InvolvementRow]:
