@@ -26,8 +26,13 @@ def configure_tracing() -> None:
         _configured = True
 
 
+# Made once: a tracer per request or per consumed event was a measurable cost. Before
+# configure_tracing this is OpenTelemetry's proxy, which takes up the provider once it is set.
+_tracer = trace.get_tracer("carethread")
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("carethread")
+    return _tracer
 
 
 def current_traceparent() -> str | None:
