@@ -39,7 +39,7 @@ format: install
 bench: install
 	$(UV) run --no-sync python -m bench
 	$(UV) run --no-sync python -m bench.referrals
-	$(UV) run --no-sync python -m bench.care_plans --persons 2000 --requests 1000
+	$(UV) run --no-sync python -m bench.care_plans --persons 2000 --requests 300 --updates 100
 
 clean:
 	rm -rf data/
