@@ -168,31 +168,29 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database error", error=repr(exc), path=request.url.path)
+def _unavailable(request: Request, slug: str, detail: str, retry_after: int) -> JSONResponse:
     return problem_response(
         503,
         "Service Unavailable",
-        slug="database-unavailable",
-        detail="The database could not complete the request; nothing was saved. Retry later.",
+        slug=slug,
+        detail=detail,
         instance=request.url.path,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(retry_after)},
     )
+
+
+async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database error", error=repr(exc), path=request.url.path)
+    detail = "The database could not complete the request; nothing was saved. Retry later."
+    return _unavailable(request, "database-unavailable", detail, retry_after=5)
 
 
 async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     # Every database connection stayed busy for the pool's whole timeout: overload, not a
     # fault. Clients (and load balancers) are told to come back shortly.
     log.warning("no database connection free", error=repr(exc), path=request.url.path)
-    return problem_response(
-        503,
-        "Service Unavailable",
-        slug="service-busy",
-        detail="The service is too busy to take this request now; nothing was saved. "
-        "Retry shortly.",
-        instance=request.url.path,
-        headers={"Retry-After": "1"},
-    )
+    detail = "The service is too busy to take this request now; nothing was saved. Retry shortly."
+    return _unavailable(request, "service-busy", detail, retry_after=1)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

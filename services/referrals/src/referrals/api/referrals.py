@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from sqlalchemy import RowMapping
 
 from carethread.auth import CurrentUser, Principal, require_roles
 from carethread.errors import BadRequest
@@ -33,7 +33,7 @@ from referrals.domain.referral import Destination, Referral, Urgency
 from referrals.domain.sla import SlaTargets, is_breached
 from referrals.domain.triage import Move
 from referrals.settings import ReferralsSettings
-from referrals.store.referrals import QueueFilter, involvement_of
+from referrals.store.referrals import QueueFilter, columns, involvement_of
 from referrals.store.tables import TransitionRow
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
@@ -70,47 +70,7 @@ Targets = Annotated[SlaTargets, Depends(sla_targets)]
 
 
 def to_read(r: Referral, now: datetime, *, probable_duplicate: bool = False) -> ReferralRead:
-    d = r.destination
-    p = r.person
-    return ReferralRead(
-        id=r.id,
-        person_id=p.person_id,
-        person=PersonOut(
-            nhs_number=p.nhs_number,
-            given_name=p.given_name,
-            family_name=p.family_name,
-            birth_date=p.birth_date,
-            sex=p.sex,
-            postcode=p.postcode,
-            gp_practice_code=p.gp_practice_code,
-            ethnicity_code=p.ethnicity_code,
-            preferred_language=p.preferred_language,
-            interpreter_needed=p.interpreter_needed,
-        ),
-        status=r.status,
-        urgency=r.urgency,
-        source=r.source,
-        reasons=list(r.reason_codes),
-        neighbourhood=r.neighbourhood,
-        borough=r.borough,
-        referrer_org=r.referrer_org,
-        referrer_name=r.referrer_name,
-        referrer_role=r.referrer_role,
-        consent_to_share=r.consent_to_share,
-        received_at=r.received_at,
-        version=r.version,
-        triage_due_at=r.triage_due_at,
-        triaged_at=r.triaged_at,
-        breached_sla=is_breached(
-            status=r.status, due=r.triage_due_at, now=now, triaged_at=r.triaged_at
-        ),
-        status_changed_at=r.status_changed_at,
-        seconds_in_status=max(0, int((now - r.status_changed_at).total_seconds())),
-        claimed_by=r.claimed_by,
-        destination=DestinationOut(kind=d.kind, id=d.id, name=d.name) if d else None,
-        allowed_actions=sorted(allowed_actions(r.status)),
-        probable_duplicate=probable_duplicate,
-    )
+    return queue_line({**columns(r), "probable_duplicate": probable_duplicate}, now)
 
 
 def _version(if_match: str | None) -> int | None:
@@ -191,8 +151,8 @@ async def list_referrals(
     )
 
 
-def queue_line(r: RowMapping, now: datetime) -> ReferralRead:
-    """A line of the queue, straight from the columns the store read for it."""
+def queue_line(r: Mapping[Any, Any], now: datetime) -> ReferralRead:
+    """A referral as the API shows it (and a line of the queue), from its row's columns."""
     status = Status(r["status"])
     d = r["destination"]
     return ReferralRead(

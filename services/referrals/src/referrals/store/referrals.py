@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,37 +24,41 @@ from referrals.store import people
 from referrals.store.tables import InvolvementRow, LinkRow, ReferralRow, TransitionRow
 
 
-def to_row(referral: Referral, created_by: str, idempotency_key: str | None = None) -> ReferralRow:
+def columns(referral: Referral) -> dict[str, Any]:
+    """The referral as its row's columns (all but who created it and its idempotency key)."""
     p = referral.person
-    return ReferralRow(
-        id=referral.id,
-        person_id=p.person_id,
+    d = referral.destination
+    return {
+        "id": referral.id,
+        "person_id": p.person_id,
         **people.person_columns(p),
-        referrer_role=referral.referrer_role,
-        consent_to_share=referral.consent_to_share,
-        neighbourhood=referral.neighbourhood,
-        borough=referral.borough,
-        imd_quintile=referral.imd_quintile,
-        source=referral.source.value,
-        urgency=referral.urgency.value,
-        reason_codes=list(referral.reason_codes),
-        story=referral.story,
-        referrer_org=referral.referrer_org,
-        referrer_name=referral.referrer_name,
-        status=referral.status.value,
-        version=referral.version,
-        received_at=referral.received_at,
-        created_by=created_by,
-        triage_due_at=referral.triage_due_at,
-        triaged_at=referral.triaged_at,
-        status_changed_at=referral.status_changed_at,
-        claimed_by=referral.claimed_by,
-        destination=_destination_json(referral.destination),
-        triaged_late=_triaged_late(referral),
-        destination_kind=referral.destination.kind.value if referral.destination else None,
-        destination_id=referral.destination.id if referral.destination else None,
-        idempotency_key=idempotency_key,
-    )
+        "referrer_role": referral.referrer_role,
+        "consent_to_share": referral.consent_to_share,
+        "neighbourhood": referral.neighbourhood,
+        "borough": referral.borough,
+        "imd_quintile": referral.imd_quintile,
+        "source": referral.source.value,
+        "urgency": referral.urgency.value,
+        "reason_codes": list(referral.reason_codes),
+        "story": referral.story,
+        "referrer_org": referral.referrer_org,
+        "referrer_name": referral.referrer_name,
+        "status": referral.status.value,
+        "version": referral.version,
+        "received_at": referral.received_at,
+        "triage_due_at": referral.triage_due_at,
+        "triaged_at": referral.triaged_at,
+        "status_changed_at": referral.status_changed_at,
+        "claimed_by": referral.claimed_by,
+        "destination": _destination_json(d),
+        "triaged_late": _triaged_late(referral),
+        "destination_kind": d.kind.value if d else None,
+        "destination_id": d.id if d else None,
+    }
+
+
+def to_row(referral: Referral, created_by: str, idempotency_key: str | None = None) -> ReferralRow:
+    return ReferralRow(**columns(referral), created_by=created_by, idempotency_key=idempotency_key)
 
 
 def from_row(row: ReferralRow) -> Referral:
