@@ -17,22 +17,29 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from fastapi import FastAPI
 
+from care_plans.app import create_app as create_care_plans
+from care_plans.settings import CarePlansSettings
 from carethread.messaging import Broker, InMemoryBroker, KafkaBroker
 from carethread.nhs import synthetic_nhs_numbers
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings, KafkaSettings, ServiceSettings
 from carethread.testing.apps import TANSU_CLIENT, bearer, running
 from carethread.testing.databases import temporary_postgres_database
 from carethread.testing.tansu import free_port
+from directory.app import create_app as create_directory
+from directory.settings import DirectorySettings
 from mdt.app import create_app as create_mdt
 from mdt.settings import MdtSettings
 from outcomes.app import create_app as create_outcomes
 from outcomes.settings import OutcomesSettings
 from referrals.app import create_app as create_referrals
 from referrals.settings import ReferralsSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
 PRACTICE, NEIGHBOURHOOD = "F83004", "U02795"  # Archway Medical Centre, North 2 Islington PCN
@@ -106,37 +113,40 @@ class Brokers:
         return KafkaBroker(self.kafka)
 
 
-def _common(
-    settings_cls: type[ReferralsSettings] | type[MdtSettings] | type[OutcomesSettings],
-    url: str,
-    auth: AuthSettings,
-    kafka: KafkaSettings | None,
-) -> ReferralsSettings | MdtSettings | OutcomesSettings:
+def _settings(settings_cls: type[S], url: str, auth: AuthSettings, brokers: Brokers) -> S:
+    """A service's settings for a test stack: its database, the stack's broker, fast relay."""
     return settings_cls(
         database_url=url,
         auth=auth,
-        kafka=kafka or KafkaSettings(topic_prefix="mem."),
+        kafka=brokers.kafka or KafkaSettings(topic_prefix="mem."),
         log_json=False,
         relay_poll_interval_ms=50,
     )
 
 
 def referrals_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = _common(ReferralsSettings, url, auth, brokers.kafka)
-    assert isinstance(settings, ReferralsSettings)
+    settings = _settings(ReferralsSettings, url, auth, brokers)
     return create_referrals(settings, broker=brokers.for_app())
 
 
-def mdt_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = _common(MdtSettings, url, auth, brokers.kafka)
-    assert isinstance(settings, MdtSettings)
-    return create_mdt(settings, broker=brokers.for_app())
+def care_plans_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
+    settings = _settings(CarePlansSettings, url, auth, brokers)
+    return create_care_plans(settings, broker=brokers.for_app())
+
+
+def directory_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
+    settings = _settings(DirectorySettings, url, auth, brokers)
+    return create_directory(settings, broker=brokers.for_app())
 
 
 def outcomes_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = _common(OutcomesSettings, url, auth, brokers.kafka)
-    assert isinstance(settings, OutcomesSettings)
+    settings = _settings(OutcomesSettings, url, auth, brokers)
     return create_outcomes(settings, broker=brokers.for_app())
+
+
+def mdt_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
+    settings = _settings(MdtSettings, url, auth, brokers)
+    return create_mdt(settings, broker=brokers.for_app())
 
 
 @asynccontextmanager

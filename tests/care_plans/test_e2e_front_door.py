@@ -8,14 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from care_plans.app import create_app as create_care_plans
-from care_plans.settings import CarePlansSettings
 from carethread.db import create_engine, session_factory
 from carethread.messaging import replay
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import bearer
 from tests.care_plans.conftest import token
 from tests.stack import (
@@ -24,23 +21,13 @@ from tests.stack import (
     DatabaseFactory,
     Stack,
     app_client,
+    care_plans_app,
     referral_body,
     referrals_app,
     wait_until,
 )
 
 TRIAGED = "carethread.referral.triaged.v1"
-
-
-def care_plans_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = CarePlansSettings(
-        database_url=url,
-        auth=auth,
-        kafka=brokers.kafka or KafkaSettings(topic_prefix="mem."),
-        log_json=False,
-        relay_poll_interval_ms=50,
-    )
-    return create_care_plans(settings, broker=brokers.for_app())
 
 
 async def handled(client: httpx.AsyncClient, event_type: str, outcome: str) -> float:

@@ -7,11 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
-from care_plans.app import create_app as create_care_plans
-from care_plans.settings import CarePlansSettings
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import bearer
 from tests.stack import (
     NEIGHBOURHOOD,
@@ -19,6 +16,7 @@ from tests.stack import (
     DatabaseFactory,
     Stack,
     app_client,
+    care_plans_app,
     mdt_app,
     outcomes_app,
     referrals_app,
@@ -26,17 +24,6 @@ from tests.stack import (
 )
 
 SWEMWBS = [4, 3, 4, 4, 3, 4, 3]
-
-
-def care_plans_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = CarePlansSettings(
-        database_url=url,
-        auth=auth,
-        kafka=brokers.kafka or KafkaSettings(topic_prefix="mem."),
-        log_json=False,
-        relay_poll_interval_ms=50,
-    )
-    return create_care_plans(settings, broker=brokers.for_app())
 
 
 async def line_of(mdt: httpx.AsyncClient, auth: AuthSettings, person_id: str) -> dict[str, Any]:

@@ -8,20 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import bearer
-from directory.app import create_app as create_directory
-from directory.settings import DirectorySettings
 from tests.directory.support import curator, listing
-from tests.e2e.test_all_services_to_mdt import care_plans_app
 from tests.stack import (
     NEIGHBOURHOOD,
     Brokers,
     DatabaseFactory,
     Stack,
     app_client,
+    care_plans_app,
+    directory_app,
     mdt_app,
     outcomes_app,
     referrals_app,
@@ -29,17 +27,6 @@ from tests.stack import (
 )
 
 SERVICES = ("directory", "referrals", "care_plans", "outcomes", "mdt")
-
-
-def directory_app(url: str, auth: AuthSettings, brokers: Brokers) -> FastAPI:
-    settings = DirectorySettings(
-        database_url=url,
-        auth=auth,
-        kafka=brokers.kafka or KafkaSettings(topic_prefix="mem."),
-        log_json=False,
-        relay_poll_interval_ms=50,
-    )
-    return create_directory(settings, broker=brokers.for_app())
 
 
 async def timeline(mdt: httpx.AsyncClient, auth: AuthSettings, person: str, event: str) -> Any:
