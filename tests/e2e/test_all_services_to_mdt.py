@@ -85,18 +85,24 @@ async def test_front_door_care_record_and_outcomes_all_reach_the_mdt_view(
         assert "care_plans" in line["freshness"]["sources"]
         assert line["freshness"]["sources"]["referrals"]["last_event_id"] != front_door_before
 
-        # Outcomes: a wellbeing measure recorded by the referrer's practice.
-        r = await outcomes.post(
-            "/api/v1/measures",
-            json={
-                "person_id": person,
-                "instrument": "swemwbs",
-                "answers": SWEMWBS,
-                "context": {"referral_id": written["referral_id"]},
-            },
-            headers=bearer(auth, roles=["practitioner"]),
-        )
-        assert r.status_code == 201, r.text
+        # Outcomes: a wellbeing measure recorded by the referrer's practice, once outcomes has
+        # heard of the person from the front door (its own consumer, on its own schedule).
+        async def recorded() -> bool:
+            nonlocal r
+            r = await outcomes.post(
+                "/api/v1/measures",
+                json={
+                    "person_id": person,
+                    "instrument": "swemwbs",
+                    "answers": SWEMWBS,
+                    "context": {"referral_id": written["referral_id"]},
+                },
+                headers=bearer(auth, roles=["practitioner"]),
+            )
+            assert r.status_code in (201, 422), r.text
+            return r.status_code == 201
+
+        await wait_until(recorded, what="outcomes to know the person")
         measured = r.json()["event_id"]
         r = await mdt.get(
             f"/api/v1/persons/{person}/timeline",
