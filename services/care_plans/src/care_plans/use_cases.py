@@ -53,12 +53,6 @@ class Opened:
     relationship: Relationship
 
 
-def caller_of(p: Principal) -> Caller:
-    return Caller(
-        sub=p.sub, org=p.org, roles=p.roles, teams=p.teams, neighbourhoods=p.neighbourhoods
-    )
-
-
 def _care_team(plan: CarePlanRow) -> list[CareTeamMember]:
     return [CareTeamMember.model_validate(m) for m in plan.document.get("care_team", [])]
 
@@ -128,7 +122,7 @@ async def open_record(
     if found is None:  # every recorded person has a plan, made in the same transaction
         raise NotFound(f"No person {person_id} has a record here.")
     person, plan = found
-    rel = await _relationship(uow, caller_of(principal), person_id, plan, now)
+    rel = await _relationship(uow, principal.as_caller(), person_id, plan, now)
     allowed = may_change(rel) if write else may_read(rel)
     resource_id = str(plan.id) if resource_type == "CarePlan" else str(person_id)
     await _audit(

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import BaseModel, ConfigDict
 
 from carethread.auth.keys import DEV_KEY_ID, jwks_for, load_or_create_dev_key
+from carethread.relationships import Caller
 from carethread.settings import AuthSettings
 
 
@@ -32,6 +33,16 @@ class Principal(BaseModel):
 
     def has_any_role(self, roles: Sequence[str]) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def as_caller(self) -> Caller:
+        """What the care-relationship rule (``carethread.relationships``) looks at."""
+        return Caller(
+            sub=self.sub,
+            org=self.org,
+            roles=self.roles,
+            teams=self.teams,
+            neighbourhoods=self.neighbourhoods,
+        )
 
 
 _CACHE_SECONDS = 60.0

@@ -6,25 +6,15 @@ import uuid
 
 from fastapi import APIRouter
 
-from carethread.auth import CurrentUser, Principal, record_access
+from carethread.auth import CurrentUser, record_access
 from carethread.errors import Forbidden, NotFound
 from carethread.service import RuntimeDep, UoWDep
 from mdt.api.common import MinEvent, WaitMs, freshness
 from mdt.api.schemas import DirectoryService, Timeline, TimelineEntry
-from mdt.domain.access import Caller, Relationship, relationship
+from mdt.domain.access import Relationship, relationship
 from mdt.store import access, queries
 
 router = APIRouter(prefix="/api/v1", tags=["timeline"])
-
-
-def _caller(user: Principal) -> Caller:
-    return Caller(
-        sub=user.sub,
-        org=user.org,
-        roles=user.roles,
-        teams=user.teams,
-        neighbourhoods=user.neighbourhoods,
-    )
 
 
 @router.get(
@@ -46,7 +36,7 @@ async def get_timeline(
     if not await access.is_known(uow.session, person_id):
         raise NotFound(f"No person {person_id} in the MDT view.")
     rel = relationship(
-        _caller(user),
+        user.as_caller(),
         str(person_id),
         await access.care_teams(uow.session, person_id),
         await access.open_referrals(uow.session, person_id),

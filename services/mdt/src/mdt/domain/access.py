@@ -4,38 +4,18 @@ A team in the person's care team, or a team with an open referral for them (the 
 organisation, the team or neighbourhood MDT it went to, the front door's triagers), may
 read; the person may read their own. Break-glass access is granted by the care record,
 which does not announce it, so the view has no break-glass of its own: an emergency reader
-breaks the glass on the record itself."""
+breaks the glass on the record itself. The rule is the platform's
+(``carethread.relationships``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 
-FRONT_DOOR_ROLES = frozenset({"triager"})
-PERSON_ROLE = "person"
+from carethread.relationships import Caller, OpenReferral, Relationship
+from carethread.relationships import relationship as platform_relationship
 
-
-class Relationship(StrEnum):
-    CARE_TEAM = "care_team"
-    OPEN_REFERRAL = "open_referral"
-    SELF = "self"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class Caller:
-    sub: str
-    org: str | None
-    roles: frozenset[str]
-    teams: frozenset[str]
-    neighbourhoods: frozenset[str]
-
-
-@dataclass(frozen=True)
-class OpenReferral:
-    referrer_org: str | None
-    destination_id: str | None
+__all__ = ["Caller", "OpenReferral", "Relationship", "relationship"]
 
 
 def relationship(
@@ -44,16 +24,11 @@ def relationship(
     care_teams: Iterable[str],
     open_referrals: Iterable[OpenReferral],
 ) -> Relationship:
-    if PERSON_ROLE in caller.roles:
-        return Relationship.SELF if caller.sub == person_id else Relationship.NONE
-    groups = caller.teams | caller.neighbourhoods
-    if any(team in groups for team in care_teams):
-        return Relationship.CARE_TEAM
-    for r in open_referrals:
-        if caller.roles & FRONT_DOOR_ROLES:
-            return Relationship.OPEN_REFERRAL
-        if caller.org is not None and caller.org == r.referrer_org:
-            return Relationship.OPEN_REFERRAL
-        if r.destination_id is not None and r.destination_id in groups:
-            return Relationship.OPEN_REFERRAL
-    return Relationship.NONE
+    """``care_teams``: the teams the care record has announced for the person."""
+    groups = caller.groups
+    return platform_relationship(
+        caller,
+        person_id,
+        in_care_team=any(team in groups for team in care_teams),
+        open_referrals=open_referrals,
+    )
