@@ -17,6 +17,7 @@ from directory.domain.search import tokens
 from directory.importing import needs_terms, save_terms
 from directory.oruk.parse import read_service
 from directory.resolve import resolve
+from directory.store import search_rows
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
@@ -148,6 +149,8 @@ async def bulk_load(
             await session.execute(
                 dialect_insert(SearchWordRow).on_conflict_do_nothing(), [{"word": w} for w in words]
             )
+            # PostgreSQL's search rows, as the write paths keep them.
+            await search_rows.refresh(session, [row["id"] for row in rows["svc"]])
             if not postgres:
                 await session.execute(
                     text(

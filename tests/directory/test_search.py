@@ -274,3 +274,55 @@ async def test_counts_and_facets_agree_however_many_services_match(
     assert large["total"] == small["total"] == 5
     assert large["facets"] == small["facets"]
     assert large["items"] == small["items"]
+
+
+async def test_a_capacity_change_is_seen_by_the_next_search(
+    directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
+) -> None:
+    service_id = listed["Camden Food Bank"]
+    assert "Camden Food Bank" in await names(directory_client, accepting="true")
+    r = await directory_client.post(
+        f"/api/v1/services/{service_id}/capacity", json={"capacity": "full"}, headers=curator(auth)
+    )
+    assert r.status_code == 200, r.text
+    assert "Camden Food Bank" not in await names(directory_client, accepting="true")
+    assert "Camden Food Bank" in await names(directory_client, capacity="full")
+    facets = (await directory_client.get(SEARCH)).json()["facets"]
+    assert facets["capacity"] == {"accepting": 3, "full": 2}
+
+
+async def test_a_reinstated_service_is_found_again(
+    directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
+) -> None:
+    service_id = listed["Camden Food Bank"]
+    headers = curator(auth)
+    base = f"/api/v1/services/{service_id}"
+    r = await directory_client.post(f"{base}/withdraw", json={"reason": "Closed"}, headers=headers)
+    assert r.status_code == 200, r.text
+    r = await directory_client.post(f"{base}/reinstate", headers=headers)
+    assert r.status_code == 200, r.text
+    assert await names(directory_client, q="food parcels", postcode="NW1 2DB") == [
+        "Camden Food Bank"
+    ]
+
+
+async def test_moving_a_shared_location_moves_every_service_there(
+    directory_client: httpx.AsyncClient, auth: AuthSettings
+) -> None:
+    """Two services at one location (the feed gives its id): when one listing moves it,
+    a proximity search finds both at the new place, and neither at the old one."""
+    shared = {"id": "0b7e3d52-5a7e-4b0e-9a55-2d1f6f3f0c11", "name": "Hall", "postcode": "N19 3NU"}
+    ids = []
+    for name in ("Hall Lunch Club", "Hall Chair Yoga"):
+        body = listing(name, locations=[shared])
+        r = await directory_client.post("/api/v1/services", json=body, headers=curator(auth))
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["service"]["id"])
+    moved = [shared | {"postcode": "EN2 6LN"}]
+    r = await directory_client.patch(
+        f"/api/v1/services/{ids[0]}", json={"locations": moved}, headers=curator(auth)
+    )
+    assert r.status_code == 200, r.text
+    near_new = await names(directory_client, postcode="EN2 6LN", radius_km=1)
+    assert sorted(near_new) == ["Hall Chair Yoga", "Hall Lunch Club"]
+    assert await names(directory_client, postcode="N19 3NU", radius_km=1) == []

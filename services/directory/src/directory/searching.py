@@ -10,7 +10,7 @@ from datetime import datetime
 from carethread.db import UnitOfWork
 from carethread.errors import InvalidInput
 from directory.domain.opening import LONDON
-from directory.domain.search import Concept, QueryPlan, concepts, plan, query_tokens
+from directory.domain.search import QueryPlan, plan, query_tokens
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
@@ -63,9 +63,8 @@ async def understand(uow: UnitOfWork, terms: Terms, q: str | None) -> Understood
     words = query_tokens(q or "")
     if not words:
         return Understood(None, [])
-    known: list[Concept] = concepts((str(t.id), t.name, t.synonyms) for t in terms.by_id.values())
-    vocabulary = {w for c in known for w in c.words}
-    corrections = await correct_spelling(uow.session, words, vocabulary)
+    known = terms.concepts
+    corrections = await correct_spelling(uow.session, words, terms.concept_words)
     planned = plan([corrections.get(w, w) for w in words], known)
     planned = QueryPlan(planned.words, planned.concepts, corrections)
     ids = [

@@ -22,6 +22,7 @@ from directory.domain import listing as rules
 from directory.domain.listing import Capacity, Change, ListingRefused, Revision, Status
 from directory.resolve import resolve
 from directory.store import listings as store
+from directory.store import search_rows
 from directory.store.tables import OrganizationRow, ServiceRow
 from directory.store.taxonomy import Terms, load_terms
 
@@ -238,6 +239,7 @@ async def change_capacity(
     row.capacity = capacity.value
     row.document = row.document | {"capacity": capacity.value}
     row.version, row.updated_at = revision.version, now
+    await search_rows.refresh(uow.session, [row.id])
     event_id = await record(uow, row, revision, principal, now, previous_capacity=previous)
     await uow.session.flush()
     return Written(row, revision.change, event_id)

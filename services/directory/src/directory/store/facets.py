@@ -22,10 +22,9 @@ S = ServiceRow.__table__
 F = ServiceFacetRow.__table__
 
 
-async def facet_counts(
-    session: AsyncSession, matching: Sequence[uuid.UUID] | Select[Any]
-) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {
+def no_facets() -> dict[str, dict[str, int]]:
+    """Every facet a search counts, with no values yet."""
+    return {
         "taxonomy": {},
         "borough": {},
         "language": {},
@@ -35,6 +34,12 @@ async def facet_counts(
         "referral_route": {},
         "free": {},
     }
+
+
+async def facet_counts(
+    session: AsyncSession, matching: Sequence[uuid.UUID] | Select[Any]
+) -> dict[str, dict[str, int]]:
+    out = no_facets()
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def among(column: Any) -> Any:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.opening import OpeningHours
 from directory.domain.search import tokens
+from directory.store import search_rows
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
@@ -179,6 +180,7 @@ async def index_texts(
         statement = dialect_insert(SearchWordRow).on_conflict_do_nothing(index_elements=["word"])
         await session.execute(statement, [{"word": w} for w in sorted(words)])
     if _is_postgres(session):
+        await search_rows.refresh(session, [r.id for r in rows])
         return
     if replacing:
         await session.execute(
@@ -203,7 +205,8 @@ async def index_texts(
 async def index_text(session: AsyncSession, row: ServiceRow) -> None:
     """Keep the full-text index and the spelling vocabulary up to date with ``row``.
 
-    PostgreSQL derives its ``tsvector`` from the row itself (a generated column); SQLite's
+    PostgreSQL derives its ``tsvector`` from the row itself (a generated column) and its
+    search rows are rebuilt here (after the rows searches filter on are written); SQLite's
     FTS5 table is kept here. Only active listings are in it: withdrawn ones drop out."""
     words = {w for w in tokens(f"{row.name} {row.keywords} {row.description}") if len(w) > 2}
     if words:
@@ -211,6 +214,7 @@ async def index_text(session: AsyncSession, row: ServiceRow) -> None:
         statement = dialect_insert(SearchWordRow).values([{"word": w[:100]} for w in sorted(words)])
         await session.execute(statement.on_conflict_do_nothing(index_elements=["word"]))
     if _is_postgres(session):
+        await search_rows.refresh(session, [row.id])
         return
     await session.execute(
         text("DELETE FROM service_fts WHERE service_id = :id"), {"id": row.id.hex}

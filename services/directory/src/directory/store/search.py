@@ -14,8 +14,11 @@ from sqlalchemy import (
     Float,
     FromClause,
     Select,
+    Text,
+    Uuid,
     and_,
     bindparam,
+    cast,
     column,
     exists,
     func,
@@ -25,13 +28,17 @@ from sqlalchemy import (
     select,
     table,
     union,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.geo import EARTH_RADIUS_KM, haversine_km
 from directory.domain.opening import LocalInstant
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
+from directory.store.facets import no_facets as _no_facets
+from directory.store.search_rows import SEARCH_ROWS
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
@@ -39,9 +46,11 @@ from directory.store.tables import (
     ServiceFacetRow,
     ServiceRow,
     ServiceTaxonomyRow,
+    TaxonomyTermRow,
 )
 
 S = ServiceRow.__table__
+R = SEARCH_ROWS
 F = ServiceFacetRow.__table__
 MATERIALISE_UP_TO = 10_000  # matching rows read into memory for ordering, counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
@@ -371,6 +380,8 @@ async def search(
     session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool = True
 ) -> Found:
     postgres = _is_postgres(session)
+    if postgres:
+        return await _search_rows(session, c, offset=offset, limit=limit, facets=facets)
     conditions = _filters(c)
     with_text = c.plan is not None and not c.plan.is_empty
     if with_text:
@@ -472,6 +483,206 @@ async def _ordered_in_sql(
     if facets:
         found.facets = await facet_counts(session, matching)
     return found
+
+
+def _row_text_conditions(c: Criteria) -> list[ColumnElement[bool]]:
+    """``_text_conditions`` on the search rows: the words through the tsvector's GIN index,
+    each concept by a tag (the terms' GIN index) or by its phrases."""
+    assert c.plan is not None
+    out: list[ColumnElement[bool]] = []
+    if c.plan.words:
+        out.append(_row_matches(" & ".join(f"{w}:*" for w in c.plan.words)))
+    for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
+        matched = _row_matches(" | ".join(_phrase_postgres(p) for p in concept.phrases))
+        out.append(or_(R.c.term_ids.overlap(_uuids(term_ids)), matched) if term_ids else matched)
+    return out
+
+
+def _row_matches(expression: str) -> ColumnElement[bool]:
+    return R.c.search_vector.op("@@")(func.to_tsquery(ENGLISH, literal(expression)))
+
+
+def _uuids(ids: Sequence[uuid.UUID]) -> ColumnElement[Any]:
+    return literal(list(ids), ARRAY(Uuid()))
+
+
+def _has_facets(values: Sequence[str]) -> ColumnElement[bool]:
+    return R.c.facets.op("@>")(literal(list(values), ARRAY(Text())))
+
+
+def _row_filters(c: Criteria) -> list[ColumnElement[bool]]:
+    """``_filters`` on the search rows: every one a column of the row, but opening times."""
+    out: list[ColumnElement[bool]] = [R.c.status == ("active" if c.active else "withdrawn")]
+    if c.name_contains:
+        out.append(func.lower(R.c.name).contains(c.name_contains.lower(), autoescape=True))
+    if c.term_ids:
+        out.append(R.c.term_ids.overlap(_uuids(c.term_ids)))
+    if c.age is not None:
+        out.append(or_(R.c.minimum_age.is_(None), R.c.minimum_age <= c.age))
+        out.append(or_(R.c.maximum_age.is_(None), R.c.maximum_age >= c.age))
+    if c.minimum_age is not None:
+        out.append(R.c.minimum_age >= c.minimum_age)
+    if c.maximum_age is not None:
+        out.append(R.c.maximum_age <= c.maximum_age)
+    if c.borough is not None:
+        # A service with no borough listed serves anyone.
+        out.append(or_(_has_facets([f"borough:{c.borough}"]), ~R.c.has_borough))
+    wanted = [
+        f"{facet}:{value}"
+        for facet, value in (
+            ("language", c.language),
+            ("delivery", c.delivery),
+            ("accessibility", c.accessibility),
+        )
+        if value is not None
+    ]
+    if wanted:
+        out.append(_has_facets(wanted))
+    if c.free is not None:
+        out.append(R.c.free == c.free)
+    if c.accepting is not None:
+        out.append((R.c.capacity == "accepting") if c.accepting else (R.c.capacity != "accepting"))
+    if c.capacity is not None:
+        out.append(R.c.capacity == c.capacity)
+    if c.referral_route is not None:
+        out.append(R.c.referral_route == c.referral_route)
+    # Opening times are rare in a search and many per service: asked of their own table.
+    out += [R.c.service_id.in_(select(S.c.id).where(condition)) for condition in _when_filters(c)]
+    return out
+
+
+def _row_box(c: Criteria) -> list[ColumnElement[bool]]:
+    """The radius's box on the rows' latitude and longitude (a b-tree index)."""
+    assert c.near is not None
+    assert c.radius_km is not None
+    dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
+    dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
+    return [
+        R.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
+        R.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
+    ]
+
+
+def _row_order(c: Criteria, found: Any) -> list[Any]:
+    """``_sort_key`` in SQL; names in code point order (``COLLATE "C"``), as Python sorts."""
+    name = found.c.name.collate("C")
+    distance = found.c.d.asc().nulls_last()
+    if c.sort == "distance" and c.near is not None:
+        return [distance, found.c.score.desc(), name, found.c.service_id]
+    if c.sort == "name":
+        return [name, distance, found.c.service_id]
+    return [found.c.score.desc(), distance, name, found.c.service_id]
+
+
+async def _search_rows(
+    session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool
+) -> Found:
+    """``search`` on PostgreSQL, in one statement over the search rows: the matching rows
+    (the indexes find them), one per service at its nearest location, then the page, the
+    count and the facet counts of those, so that only a page and the counts travel."""
+    with_text = c.plan is not None and not c.plan.is_empty
+    conditions = _row_filters(c)
+    score: ColumnElement[Any] = literal(0.0, Float)
+    if with_text:
+        assert c.plan is not None
+        conditions += _row_text_conditions(c)
+        score = func.ts_rank_cd(
+            R.c.search_vector, func.to_tsquery(ENGLISH, literal(_any_words(c.plan, True)))
+        )
+    distance: ColumnElement[Any] = literal(None, Float)
+    if c.near is not None:
+        distance = haversine_sql(R.c.latitude, R.c.longitude, c.near)
+        if c.radius_km is not None:
+            conditions += [*_row_box(c), distance <= c.radius_km]
+    found = (
+        select(
+            R.c.service_id,
+            R.c.name,
+            score.label("score"),
+            distance.label("d"),
+            R.c.facets,
+            R.c.term_ids,
+            R.c.capacity,
+            R.c.referral_route,
+            R.c.free,
+        )
+        .where(*conditions)
+        .ext(distinct_on(R.c.service_id))
+        .order_by(R.c.service_id, distance.asc().nulls_last())
+        .cte("found")
+    )
+    order = _row_order(c, found)
+    page = (
+        select(
+            literal("hit").label("kind"),
+            found.c.service_id,
+            found.c.name.label("key"),
+            found.c.score,
+            found.c.d,
+            func.row_number().over(order_by=order).label("n"),
+        )
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
+    nothing = literal(None, Float)
+    no_id = literal(None, Uuid())
+    parts: list[Select[Any]] = [
+        select(page),
+        select(literal("total"), no_id, literal(""), nothing, nothing, func.count()).select_from(
+            found
+        ),
+    ]
+    if facets:
+        # Every facet value of a service once: its multi-valued facets and its columns.
+        values = select(
+            func.unnest(
+                found.c.facets.op("||")(
+                    array(
+                        [
+                            literal("capacity:").op("||")(found.c.capacity),
+                            literal("referral_route:").op("||")(found.c.referral_route),
+                            literal("free:").op("||")(cast(found.c.free, Text)),
+                        ]
+                    )
+                )
+            ).label("value")
+        ).subquery("facet_values")
+        tags = select(func.unnest(found.c.term_ids).label("term_id")).subquery("tags")
+        T = TaxonomyTermRow.__table__
+        parts += [
+            select(
+                literal("facet"), no_id, values.c.value, nothing, nothing, func.count()
+            ).group_by(values.c.value),
+            select(
+                literal("taxonomy"),
+                no_id,
+                func.coalesce(T.c.code, cast(T.c.id, Text)),
+                nothing,
+                nothing,
+                func.count(),
+            )
+            .select_from(tags.join(T, T.c.id == tags.c.term_id))
+            .group_by(T.c.id, T.c.code),
+        ]
+    rows = (await session.execute(union_all(*parts))).all()
+    total = 0
+    hits: list[tuple[int, Hit]] = []
+    counts = _no_facets() if facets else {}
+    for kind, service_id, key, row_score, d, n in rows:
+        if kind == "hit":
+            hits.append((n, Hit(service_id, key, float(row_score or 0), d)))
+        elif kind == "total":
+            total = n
+        elif kind == "taxonomy":
+            counts["taxonomy"][key] = n
+        else:
+            facet, _, value = key.partition(":")
+            counts.setdefault(facet, {})[value] = n
+    if not total:
+        return Found(0, [])
+    return Found(total, [hit for _, hit in sorted(hits, key=lambda nh: nh[0])], counts)
 
 
 @dataclass(frozen=True)

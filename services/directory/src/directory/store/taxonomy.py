@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.search import tokens
+from directory.domain.search import Concept, concepts, tokens
 from directory.store.tables import TaxonomyTermRow
 
 
@@ -27,7 +30,7 @@ class Term:
 
 
 class Terms:
-    """The whole taxonomy, read once per request (tens to a few thousand rows)."""
+    """The whole taxonomy (tens to a few thousand rows), with what is derived from it."""
 
     def __init__(self, terms: list[Term]) -> None:
         self.by_id = {t.id: t for t in terms}
@@ -52,11 +55,41 @@ class Terms:
                     self._by_phrase.setdefault(p, []).append(t)
         return list(self._by_phrase.get(phrase, []))
 
-    @property
+    @cached_property
     def parent_of(self) -> dict[str, str | None]:
         return {str(t.id): str(t.parent_id) if t.parent_id else None for t in self.by_id.values()}
 
+    @cached_property
+    def concepts(self) -> list[Concept]:
+        """What a query's words may name: the terms by their names and synonyms."""
+        return concepts((str(t.id), t.name, t.synonyms) for t in self.by_id.values())
+
+    @cached_property
+    def concept_words(self) -> set[str]:
+        """Every word of a concept: known words, never corrected."""
+        return {w for c in self.concepts for w in c.words}
+
+
+# The last taxonomy read, per database, with the rows it was made from: a search reads the
+# rows (one small statement) but makes the terms, the tree and the concepts again only when
+# the rows differ, so a change made by any replica is seen by the next request.
+_last: weakref.WeakKeyDictionary[Engine, tuple[list[tuple[Any, ...]], Terms]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 async def load_terms(session: AsyncSession) -> Terms:
-    rows = (await session.scalars(select(TaxonomyTermRow))).all()
-    return Terms([Term(r.id, r.code, r.name, r.parent_id, tuple(r.synonyms or ())) for r in rows])
+    T = TaxonomyTermRow.__table__
+    rows = [
+        tuple(r)
+        for r in await session.execute(
+            select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
+        )
+    ]
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and (last := _last.get(bind)) is not None and last[0] == rows:
+        return last[1]
+    terms = Terms([Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows])
+    if isinstance(bind, Engine):
+        _last[bind] = (rows, terms)
+    return terms
