@@ -19,6 +19,7 @@ from outcomes.demo import load_demo_measures
 from outcomes.fhir.router import router as fhir_router
 from outcomes.handlers import router as event_router
 from outcomes.settings import OutcomesSettings
+from outcomes.tally_builder import build_stale_tallies
 
 DEFINITION = ServiceDefinition(
     name="outcomes",
@@ -29,7 +30,8 @@ DEFINITION = ServiceDefinition(
     publishes=[topics.OUTCOMES, topics.AUDIT],
     consumes=event_router,
     # Demo measures wait for the front door's demo people, so they load in the background.
-    background=[load_demo_measures, announce_periodically],
+    # Indicator tallies are built (for a new database or a changed indicator) at start.
+    background=[load_demo_measures, announce_periodically, build_stale_tallies],
 )
 
 

@@ -14,6 +14,7 @@ from outcomes.domain.breakdown import Inequality, PublishedCell
 from outcomes.domain.disclosure import Policy
 from outcomes.domain.indicators import BY_ID, Dimension, Indicator
 from outcomes.domain.periods import InvalidPeriod, Period, parse_period
+from outcomes.store import tallies
 from outcomes.store.indicators import raw_counts
 
 MAX_DIMENSIONS = 2
@@ -94,7 +95,12 @@ async def compute(
     # breakdown and the quintiles the gap and slope index need.
     imd = Dimension.IMD_QUINTILE
     read = [*dims, imd] if imd not in dims else list(dims)
-    full = breakdown.group(await raw_counts(uow, ind, read, when), read, reference)
+    # From the tallies when they can answer (every breakdown but by age band), else from
+    # the units: the same counts either way.
+    counts = await tallies.counts(uow, ind, read, when)
+    if counts is None:
+        counts = await raw_counts(uow, ind, read, when)
+    full = breakdown.group(counts, read, reference)
     quintiles = breakdown.project(full, [read.index(imd)])
     cells = breakdown.project(full, [read.index(d) for d in dims])
     return Computed(

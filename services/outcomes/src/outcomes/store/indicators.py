@@ -80,7 +80,7 @@ def _condition(c: Condition, table: UnitTable) -> ColumnElement[bool]:
     raise ValueError(f"unknown operator {c.op}")
 
 
-def _all(conditions: Sequence[Condition], table: UnitTable) -> ColumnElement[bool]:
+def conditions_hold(conditions: Sequence[Condition], table: UnitTable) -> ColumnElement[bool]:
     return and_(true(), *(_condition(c, table) for c in conditions))
 
 
@@ -103,9 +103,9 @@ async def raw_counts(
 ) -> list[RawCount]:
     table = UNIT_TABLES[indicator.unit]
     columns = [getattr(table, name) for d in dimensions for name in DIMENSION_COLUMNS[d]]
-    numerator = func.sum(case((_all(indicator.numerator, table), 1), else_=0))
+    numerator = func.sum(case((conditions_hold(indicator.numerator, table), 1), else_=0))
     where = [
-        _all(indicator.denominator, table),
+        conditions_hold(indicator.denominator, table),
         # The national data opt-out: left out of every population indicator.
         table.person_opted_out.is_(False),
         _in_period(indicator, table, period) if period else true(),

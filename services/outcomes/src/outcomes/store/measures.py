@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from carethread.db import UnitOfWork
 from outcomes.domain.change import Pair, Taken, pair
 from outcomes.domain.instruments import Instrument
-from outcomes.store.pending import refresh_people_on_commit
+from outcomes.store.pending import refresh_people_on_commit, track_people
 from outcomes.store.tables import MeasureChangeRow, MeasureRow
 
 
@@ -42,6 +42,9 @@ async def rebuild_change(
 ) -> Pair | None:
     """Recompute the person's first-to-latest change on ``instrument`` from every measure
     they have, so the rows never depend on the order measures were recorded in."""
+    await track_people(
+        uow, [person_id]
+    )  # before the rows change: the tallies move by the difference
     rows = await for_person(uow, person_id, instrument.id.value)
     await uow.session.execute(
         delete(MeasureChangeRow).where(

@@ -5,7 +5,9 @@ Each handler only notes its event, with the rows it will touch; at commit those 
 fetched in one query per table and the events applied in the order they came, so a run
 costs a handful of queries instead of a lookup per event, and applying them one by one
 or in any runs gives the same rows. Then every unit of the people concerned gets their
-fields copied afresh (``dimensions``), in a few statements for the whole run.
+fields copied afresh (``dimensions``), in a few statements for the whole run, and the
+indicator tallies move by what those people's units count for now less what they counted
+for before the run (``tallies``).
 
 The work runs in the session's ``before_commit`` hook: under SQLAlchemy's asyncio
 extension that hook runs inside the commit's greenlet, where the session may still query.
@@ -23,9 +25,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from carethread.db import UnitOfWork
-from outcomes.store import dimensions
+from outcomes.store import dimensions, tallies
 from outcomes.store.rows import Rows, keys_by_model
-from outcomes.store.tables import DataOptOutRow, PersonRow
+from outcomes.store.tables import (
+    DataOptOutRow,
+    GoalFactRow,
+    OverdueActionRow,
+    PersonRow,
+    ReferralFactRow,
+)
 
 PENDING = "outcomes.pending_events"
 PEOPLE = "outcomes.people_to_refresh"
@@ -61,6 +69,24 @@ def refresh_people_on_commit(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> No
     _info(uow).setdefault(PEOPLE, set()).update(people)
 
 
+async def track_people(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> None:
+    """Units of these people are about to be written outside the handlers: call before
+    writing them, so the tallies move by the difference when ``uow`` commits."""
+    _info(uow)
+    chosen = set(people)
+    await uow.session.run_sync(lambda session: tallies.track(session, chosen))
+
+
+def _people_concerned(wanted: dict[type[Any], set[Any]], rows: Rows) -> set[uuid.UUID]:
+    """Everyone whose units the run may change: the people its events name, and the
+    people of the units they touch."""
+    people = set(wanted.get(PersonRow, ())) | set(wanted.get(DataOptOutRow, ()))
+    units: tuple[type[Any], ...] = (ReferralFactRow, GoalFactRow, OverdueActionRow)
+    for model in units:
+        people |= {row.person_id for row in rows.found(model)}
+    return people
+
+
 def refresh_opt_outs_on_commit(uow: UnitOfWork, people: Iterable[uuid.UUID]) -> None:
     """These people's opt-out was written outside the handlers."""
     _info(uow).setdefault(OPT_OUTS, set()).update(people)
@@ -77,6 +103,7 @@ def _before_commit(session: Session) -> None:
             wanted = keys_by_model(t for d in pending for t in d.touches)
             for model, keys in wanted.items():
                 rows.load(model, keys)
+            tallies.track(session, _people_concerned(wanted, rows))
             for d in pending:
                 d.apply(rows)
         # Units made in the run got their copies as they were made; refreshed here are
@@ -87,12 +114,17 @@ def _before_commit(session: Session) -> None:
         newcomers = created - people
         opt_created, opt_changed = rows.written(DataOptOutRow)
         opt_outs |= opt_created | opt_changed
-    if not (people or newcomers or opt_outs):
-        return
-    session.flush()
     if len(people) + len(opt_outs) >= EVERYONE_FROM:
+        session.flush()
         dimensions.refresh_all(session)
+        tallies.forget(session)
+        tallies.rebuild(session)
         return
-    dimensions.refresh(session, people)
-    dimensions.refresh(session, newcomers, dimensions.UNITS_BEFORE_PERSON)
-    dimensions.refresh_opt_outs(session, opt_outs)
+    if people or newcomers or opt_outs:
+        # Units not yet tracked have not changed so far in this transaction.
+        tallies.track(session, people | newcomers | opt_outs)
+        session.flush()
+        dimensions.refresh(session, people)
+        dimensions.refresh(session, newcomers, dimensions.UNITS_BEFORE_PERSON)
+        dimensions.refresh_opt_outs(session, opt_outs)
+    tallies.settle(session)

@@ -69,6 +69,10 @@ class Rows:
             self._deleted.add((model, key))
         self._known[(model, key)] = None
 
+    def found(self, model: type[R]) -> list[R]:
+        """The rows of ``model`` known to this run (loaded or added)."""
+        return [row for (m, _), row in self._known.items() if m is model and row is not None]
+
     def written(self, model: type[Any]) -> tuple[set[Any], set[Any]]:
         """The keys of ``model`` rows this run created, and of those it changed (a net
         change of some column) or deleted."""

@@ -231,3 +231,35 @@ class IndicatorPublicationRow(OutcomesBase):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IndicatorTallyRow(OutcomesBase):
+    """An indicator's numerator and denominator for one day and one combination of the
+    person fields of a grouping (``domain.tallies``); fields outside the grouping hold
+    their "unknown" value. Kept in step with the units in the same transaction, so a
+    breakdown adds up tallies instead of scanning units (migration outcomes_0009)."""
+
+    __tablename__ = "indicator_tally"
+
+    indicator_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    grouping: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    person_imd_quintile: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_in_plus_group: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    person_sex: Mapped[str] = mapped_column(String(10), primary_key=True)
+    person_borough: Mapped[str] = mapped_column(String(60), primary_key=True)
+    person_ethnicity_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    person_neighbourhood: Mapped[str] = mapped_column(String(10), primary_key=True)
+    numerator: Mapped[int] = mapped_column(Integer)
+    denominator: Mapped[int] = mapped_column(Integer)
+
+
+class IndicatorTallyStateRow(OutcomesBase):
+    """The definition an indicator's tallies were built for: read only while it is the
+    indicator's current one (otherwise the units are counted, until a rebuild)."""
+
+    __tablename__ = "indicator_tally_state"
+
+    indicator_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    definition: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime)
