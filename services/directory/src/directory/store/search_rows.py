@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
@@ -49,19 +50,18 @@ SEARCH_ROWS = Table(
     Column("search_vector", TSVECTOR),
 )
 
-# Each statement rebuilds the services written and the others at their locations: a
-# location shared by several services may have just been moved by one of them.
-_DELETE = text(
+# The services written, and the others at their locations: a location shared by several
+# services may have just been moved by one of them.
+_TOUCHED = text(
     """
-    DELETE FROM service_search WHERE service_id IN (
-        SELECT unnest(CAST(:ids AS uuid[]))
-        UNION
-        SELECT other.service_id
-        FROM service_at_location mine
-        JOIN service_at_location other ON other.location_id = mine.location_id
-        WHERE mine.service_id = ANY(CAST(:ids AS uuid[]))
-    )
+    SELECT other.service_id
+    FROM service_at_location mine
+    JOIN service_at_location other ON other.location_id = mine.location_id
+    WHERE mine.service_id = ANY(:ids) AND other.service_id <> ALL(:ids)
     """
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+_DELETE = text("DELETE FROM service_search WHERE service_id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(Uuid()))
 )
 _BUILD = text(
     """
@@ -78,16 +78,9 @@ _BUILD = text(
     FROM service s
     LEFT JOIN service_at_location sal ON sal.service_id = s.id
     LEFT JOIN location l ON l.id = sal.location_id
-    WHERE s.id IN (
-        SELECT unnest(CAST(:ids AS uuid[]))
-        UNION
-        SELECT other.service_id
-        FROM service_at_location mine
-        JOIN service_at_location other ON other.location_id = mine.location_id
-        WHERE mine.service_id = ANY(CAST(:ids AS uuid[]))
-    )
+    WHERE s.id = ANY(:ids)
     """
-)
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
 
 
 async def refresh(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> None:
@@ -95,6 +88,7 @@ async def refresh(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> No
     them) from their stored listings; nothing on SQLite."""
     if not service_ids or session.get_bind().dialect.name != "postgresql":
         return
-    ids = {"ids": list(dict.fromkeys(service_ids))}
-    await session.execute(_DELETE, ids)
-    await session.execute(_BUILD, ids)
+    ids = list(dict.fromkeys(service_ids))
+    ids += (await session.scalars(_TOUCHED, {"ids": ids})).unique().all()
+    await session.execute(_DELETE, {"ids": ids})
+    await session.execute(_BUILD, {"ids": ids})
