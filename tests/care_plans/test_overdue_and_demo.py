@@ -62,6 +62,35 @@ async def test_overdue_actions_are_announced_once_each(care_plans: CarePlans) ->
     assert social_action["id"] not in {e["action_id"] for e in events}
 
 
+async def test_plans_made_from_one_template_keep_their_actions_apart(
+    care_plans: CarePlans,
+) -> None:
+    """Action ids are the document's: three plans copied from one template share them, and
+    a change to one plan's actions leaves the others' alone. One run announces them all."""
+    people = [await care_plans.record_person() for _ in range(3)]
+    plans = []
+    for person in people:
+        current = (await care_plans.plan(person["id"])).json()
+        r = await care_plans.put(person["id"], full_plan(current), '"1"')
+        assert r.status_code == 200, r.text
+        plans.append(r.json())
+    first = plans[0]
+    gp_action = first["actions"][1]
+    r = await care_plans.patch(people[0]["id"], {"actions": [first["actions"][0]]}, '"2"')
+    assert r.status_code == 200, r.text
+    care_plans.clock.advance(days=20)  # every remaining action is past its date
+
+    assert await announce(care_plans) == 5
+    events = await overdue_events(care_plans.settings.database_url)
+    announced = {(e["plan_id"], e["person_id"], e["action_id"]) for e in events}
+    assert announced == {
+        (plan["meta"]["plan_id"], plan["meta"]["person_id"], action["id"])
+        for plan in plans
+        for action in plan["actions"]
+        if not (plan is first and action["id"] == gp_action["id"])
+    }
+
+
 async def test_only_an_admin_may_run_the_announcement(care_plans: CarePlans) -> None:
     r = await care_plans.client.post("/api/v1/overdue-actions/announce", headers=care_plans.gp())
     assert r.status_code == 403

@@ -8,6 +8,7 @@ keeps it to one event per action and due date (a new due date that passes is ann
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 from care_plans import events
@@ -28,12 +29,16 @@ BATCH = 500
 async def announce_overdue_actions(uow: UnitOfWork, *, now: datetime, limit: int = BATCH) -> int:
     """Publish an overdue event for each open action due before today; how many."""
     rows = await store.unannounced_overdue(uow.session, local_date(now), limit)
+    # A batch reads its plans and persons in one statement, each plan parsed once.
+    found = await store.plans_with_persons(uow.session, {row.plan_id for row in rows})
+    documents: dict[uuid.UUID, PlanDocument] = {}
     for row in rows:
-        plan = await store.plan(uow.session, row.plan_id)
-        person = await store.person(uow.session, row.person_id)
-        if plan is None or person is None:  # cannot happen: foreign keys
+        if row.plan_id not in found:  # cannot happen: foreign keys
             continue
-        document = PlanDocument.model_validate(plan.document)
+        plan, person = found[row.plan_id]
+        if plan.id not in documents:
+            documents[plan.id] = PlanDocument.model_validate(plan.document)
+        document = documents[plan.id]
         action = next((a for a in document.actions if a.id == row.id), None)
         if action is None:
             continue

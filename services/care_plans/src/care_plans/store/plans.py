@@ -66,6 +66,18 @@ async def plan(session: AsyncSession, plan_id: uuid.UUID) -> CarePlanRow | None:
     return await session.get(CarePlanRow, plan_id)
 
 
+async def plans_with_persons(
+    session: AsyncSession, plan_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[CarePlanRow, PersonRow]]:
+    """Plans by id, each with its person: one statement for a batch of them."""
+    rows = await session.execute(
+        select(CarePlanRow, PersonRow)
+        .join(PersonRow, PersonRow.id == CarePlanRow.person_id)
+        .where(CarePlanRow.id.in_(sorted(plan_ids)))
+    )
+    return {plan.id: (plan, person) for plan, person in rows}
+
+
 HISTORY_COLUMNS = (
     PlanVersionRow.version,
     PlanVersionRow.changed_by,
@@ -162,7 +174,9 @@ async def sync_actions(
     wanted = {a.id for a in after.actions}
     gone = [action_id for action_id in old if action_id not in wanted]
     if gone:
-        await session.execute(delete(PlanActionRow).where(PlanActionRow.id.in_(gone)))
+        await session.execute(
+            delete(PlanActionRow).where(PlanActionRow.plan_id == row.id, PlanActionRow.id.in_(gone))
+        )
     changed = []
     for a in after.actions:
         previous = old.get(a.id)
@@ -177,7 +191,9 @@ async def sync_actions(
                 )
             )
         elif (previous.status, previous.due_date) != (a.status, a.due_date):
-            changed.append({"id": a.id, "status": a.status.value, "due_date": a.due_date})
+            changed.append(
+                {"plan_id": row.id, "id": a.id, "status": a.status.value, "due_date": a.due_date}
+            )
     if changed:  # one statement for them all (an update by primary key, executemany)
         await session.execute(update(PlanActionRow), changed)
 

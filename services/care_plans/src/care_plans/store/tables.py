@@ -100,8 +100,9 @@ class PlanActionRow(CarePlansBase):
     __tablename__ = "plan_action"
     __table_args__ = (Index("ix_plan_action_status_due_date", "status", "due_date"),)
 
+    # Action ids are unique within their plan's document, not across plans.
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("care_plan.id"), primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("care_plan.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     status: Mapped[str] = mapped_column(String(20))
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
