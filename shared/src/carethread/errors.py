@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -185,6 +185,21 @@ async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
     return _unavailable(request, "database-unavailable", detail, retry_after=5)
 
 
+async def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or reference rule the database enforced and the code did not check first:
+    # the request clashes with what is stored. Retrying the same request will not help, so
+    # not a 503; logged, since a check before the write would give a better answer.
+    log.error("integrity error", error=repr(exc), path=request.url.path)
+    return problem_response(
+        409,
+        "Conflict",
+        slug="conflict",
+        detail="The request conflicts with data already stored (an identifier already in "
+        "use, or a reference to something that does not exist); nothing was saved.",
+        instance=request.url.path,
+    )
+
+
 async def _on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     # Every database connection stayed busy for the pool's whole timeout: overload, not a
     # fault. Clients (and load balancers) are told to come back shortly.
@@ -208,6 +223,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(IntegrityError, _on_conflict)
     app.add_exception_handler(OperationalError, _on_database_down)
     app.add_exception_handler(DBAPIError, _on_database_down)
     app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
