@@ -31,7 +31,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.geo import EARTH_RADIUS_KM, haversine_km
@@ -637,21 +637,11 @@ async def _search_rows(
         ),
     ]
     if facets:
-        # Every facet value of a service once: its multi-valued facets and its columns.
-        values = select(
-            func.unnest(
-                found.c.facets.op("||")(
-                    array(
-                        [
-                            literal("capacity:").op("||")(found.c.capacity),
-                            literal("referral_route:").op("||")(found.c.referral_route),
-                            literal("free:").op("||")(cast(found.c.free, Text)),
-                        ]
-                    )
-                )
-            ).label("value")
-        ).subquery("facet_values")
-        tags = select(func.unnest(found.c.term_ids).label("term_id")).subquery("tags")
+        # Every facet value of a service once (the row holds them all), and its terms: counted
+        # by id first, then named (tens of terms, not thousands of tags).
+        values = select(func.unnest(found.c.facets).label("value")).subquery("facet_values")
+        term_id = func.unnest(found.c.term_ids).label("term_id")
+        tags = select(term_id, func.count().label("n")).group_by(term_id).subquery("tags")
         T = TaxonomyTermRow.__table__
         parts += [
             select(
@@ -663,10 +653,8 @@ async def _search_rows(
                 func.coalesce(T.c.code, cast(T.c.id, Text)),
                 nothing,
                 nothing,
-                func.count(),
-            )
-            .select_from(tags.join(T, T.c.id == tags.c.term_id))
-            .group_by(T.c.id, T.c.code),
+                tags.c.n,
+            ).select_from(tags.join(T, T.c.id == tags.c.term_id)),
         ]
     # A plan for these very values: a prepared statement's generic plan (chosen after a few
     # runs) cannot tell a rare word from a common one or a wide radius from a narrow one, and

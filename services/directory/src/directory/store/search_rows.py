@@ -45,7 +45,9 @@ SEARCH_ROWS = Table(
     Column("latitude", Float),
     Column("longitude", Float),
     Column("has_borough", Boolean),
-    Column("facets", ARRAY(Text)),  # "facet:value" of service_facet (borough, language, ...)
+    # "facet:value": service_facet's (borough, language, ...), then capacity, referral_route
+    # and free, so that the facet counts are one unnest.
+    Column("facets", ARRAY(Text)),
     Column("term_ids", ARRAY(Uuid)),
     Column("search_vector", TSVECTOR),
 )
@@ -72,7 +74,9 @@ _BUILD = text(
     SELECT s.id, l.id, s.name, s.status, s.capacity, s.referral_route, s.free, s.minimum_age,
         s.maximum_age, l.latitude, l.longitude,
         EXISTS (SELECT 1 FROM service_facet f WHERE f.service_id = s.id AND f.facet = 'borough'),
-        ARRAY(SELECT f.facet || ':' || f.value FROM service_facet f WHERE f.service_id = s.id),
+        ARRAY(SELECT f.facet || ':' || f.value FROM service_facet f WHERE f.service_id = s.id)
+            || ARRAY['capacity:' || s.capacity, 'referral_route:' || s.referral_route,
+                'free:' || s.free::text],
         ARRAY(SELECT t.term_id FROM service_taxonomy t WHERE t.service_id = s.id),
         s.search_vector
     FROM service s

@@ -28,7 +28,9 @@ INSERT INTO service_search (
 SELECT s.id, l.id, s.name, s.status, s.capacity, s.referral_route, s.free, s.minimum_age,
     s.maximum_age, l.latitude, l.longitude,
     EXISTS (SELECT 1 FROM service_facet f WHERE f.service_id = s.id AND f.facet = 'borough'),
-    ARRAY(SELECT f.facet || ':' || f.value FROM service_facet f WHERE f.service_id = s.id),
+    ARRAY(SELECT f.facet || ':' || f.value FROM service_facet f WHERE f.service_id = s.id)
+        || ARRAY['capacity:' || s.capacity, 'referral_route:' || s.referral_route,
+            'free:' || s.free::text],
     ARRAY(SELECT t.term_id FROM service_taxonomy t WHERE t.service_id = s.id),
     s.search_vector
 FROM service s
