@@ -160,7 +160,6 @@ async def pipeline(
                     relay = OutboxRelay(
                         service="bench",
                         engine=engine,
-                        sessions=sessions,
                         publisher=KafkaBroker(kafka).publisher(),
                         topics=[TOPIC],
                         topic_prefix=kafka.topic_prefix,

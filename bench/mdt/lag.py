@@ -51,7 +51,6 @@ class Producer:
         relay = OutboxRelay(
             service=service,
             engine=engine,
-            sessions=sessions,
             publisher=KafkaBroker(kafka).publisher(),
             topics=[TOPIC[service]],
             topic_prefix=kafka.topic_prefix,

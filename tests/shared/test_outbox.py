@@ -23,7 +23,6 @@ def relay_for(
     return OutboxRelay(
         service="tests",
         engine=engine,
-        sessions=sessions,
         publisher=broker.publisher(),
         topics=[TOPIC],
         topic_prefix=prefix,

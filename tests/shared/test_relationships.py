@@ -27,7 +27,7 @@ def rel(
 
 def test_a_token_is_read_as_the_caller_the_rule_needs() -> None:
     caller = NURSE.as_caller()
-    assert (caller.sub, caller.org, caller.groups) == ("nurse.nia", "RRP", {"dn-north"})
+    assert (caller.sub, caller.org, caller.groups) == ("nurse.nia", "RRP", frozenset({"dn-north"}))
     assert not caller.is_person
 
 

@@ -14,10 +14,10 @@ import contextlib
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy import event as event_api
-from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -99,15 +99,24 @@ class _Publishable(Protocol):
     def headers(self) -> dict[str, str]: ...
 
 
-# What the relay reads of a row: plain columns, no ORM instances to build.
+# The relay works on the table itself (Core, over a plain connection): no ORM session, no
+# ORM-enabled UPDATE to evaluate. It runs once per commit at a trickle (every audited read
+# writes an event), so its cost is paid on every request.
+_OUTBOX = cast(Table, OutboxRow.__table__)
 _TO_PUBLISH = (
-    OutboxRow.position,
-    OutboxRow.topic,
-    OutboxRow.key,
-    OutboxRow.payload,
-    OutboxRow.headers,
-    OutboxRow.created_at,
+    _OUTBOX.c.position,
+    _OUTBOX.c.topic,
+    _OUTBOX.c.key,
+    _OUTBOX.c.payload,
+    _OUTBOX.c.headers,
+    _OUTBOX.c.created_at,
 )
+_MARK_PUBLISHED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
+    .values(published_at=bindparam("now"))
+)
+_UNPUBLISHED = _OUTBOX.c.published_at.is_(None)
 
 
 def to_message(row: _Publishable, topic_prefix: str) -> OutgoingMessage:
@@ -125,7 +134,6 @@ class OutboxRelay:
         *,
         service: str,
         engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
         publisher: Publisher,
         topics: Sequence[str],
         topic_prefix: str,
@@ -135,7 +143,6 @@ class OutboxRelay:
     ) -> None:
         self._service = service
         self._engine = engine
-        self._sessions = sessions
         self._publisher = publisher
         self._topics = [prefixed(topic_prefix, t) for t in topics]
         self._prefix = topic_prefix
@@ -221,32 +228,21 @@ class OutboxRelay:
         acknowledged it, so a relay stopped in between sends that batch again.
         """
         sent, self._sent = self._sent, []
-        async with self._sessions() as session:
+        async with self._engine.begin() as conn:
             if sent:
-                await session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.position.in_(sent))
-                    .values(published_at=datetime.now(UTC))
-                )
+                await conn.execute(_MARK_PUBLISHED, {"positions": sent, "now": datetime.now(UTC)})
             rows = (
-                await session.execute(
+                await conn.execute(
                     select(*_TO_PUBLISH)
-                    .where(OutboxRow.published_at.is_(None))
-                    .order_by(OutboxRow.position)
+                    .where(_UNPUBLISHED)
+                    .order_by(_OUTBOX.c.position)
                     .limit(self._batch_size)
                 )
             ).all()
             backlog = len(rows)  # all there is, unless the batch is full
             if backlog == self._batch_size:
-                backlog = (
-                    await session.scalar(
-                        select(func.count())
-                        .select_from(OutboxRow)
-                        .where(OutboxRow.published_at.is_(None))
-                    )
-                    or backlog
-                )
-            await session.commit()
+                counted = select(func.count()).select_from(_OUTBOX).where(_UNPUBLISHED)
+                backlog = (await conn.scalar(counted)) or backlog
         self._metrics.outbox_published.inc(len(sent))
         self._metrics.outbox_backlog.set(backlog)
         if not rows:

@@ -85,7 +85,6 @@ def create_service_app(
         relay = OutboxRelay(
             service=definition.name,
             engine=engine,
-            sessions=sessions,
             publisher=chosen_broker.publisher(),
             topics=definition.publishes,
             topic_prefix=prefix,
