@@ -14,7 +14,7 @@ from directory.domain.search import QueryPlan, plan, query_tokens
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
-from directory.store.search import Criteria, Point
+from directory.store.search_types import Criteria, Point
 from directory.store.spelling import correct_spelling
 from directory.store.taxonomy import Terms, load_terms
 

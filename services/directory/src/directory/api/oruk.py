@@ -20,7 +20,8 @@ from directory.oruk import render
 from directory.oruk.parse import V1_DAYS
 from directory.store import listings
 from directory.store import oruk as store
-from directory.store.search import Criteria, search, search_locations
+from directory.store.search import search, search_locations
+from directory.store.search_types import Criteria
 from directory.store.tables import (
     OrganizationRow,
     ServiceAtLocationRow,

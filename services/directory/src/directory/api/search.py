@@ -17,7 +17,8 @@ from directory.domain.listing import Capacity, DeliveryMode, ReferralRoute, is_s
 from directory.domain.opening import local_instant
 from directory.places import canonical_borough
 from directory.store import results
-from directory.store.search import Criteria, Found, Point, search
+from directory.store.search import search
+from directory.store.search_types import Criteria, Found, Point
 
 router = APIRouter(prefix="/api/v1/services", tags=["search"])
 

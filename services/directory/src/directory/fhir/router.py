@@ -26,7 +26,8 @@ from directory import searching
 from directory.fhir import resources
 from directory.store import listings
 from directory.store import oruk as store
-from directory.store.search import Criteria, Point, search
+from directory.store.search import search
+from directory.store.search_types import Criteria, Point
 from directory.store.tables import LocationRow, OrganizationRow
 from directory.store.taxonomy import load_terms
 

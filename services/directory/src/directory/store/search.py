@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -14,11 +14,8 @@ from sqlalchemy import (
     Float,
     FromClause,
     Select,
-    Text,
-    Uuid,
     and_,
     bindparam,
-    cast,
     column,
     exists,
     func,
@@ -27,19 +24,19 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
     union,
-    union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.geo import EARTH_RADIUS_KM, haversine_km
-from directory.domain.opening import LocalInstant
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
-from directory.store.facets import no_facets as _no_facets
-from directory.store.search_rows import SEARCH_ROWS
+from directory.store.row_search import search_rows
+from directory.store.search_terms import any_words as _any_words
+from directory.store.search_terms import fts_terms as _fts_terms
+from directory.store.search_terms import phrase_postgres as _phrase_postgres
+from directory.store.search_terms import phrase_sqlite as _phrase_sqlite
+from directory.store.search_types import Criteria, Found, Hit, Point
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
@@ -47,67 +44,14 @@ from directory.store.tables import (
     ServiceFacetRow,
     ServiceRow,
     ServiceTaxonomyRow,
-    TaxonomyTermRow,
 )
 
 S = ServiceRow.__table__
-R = SEARCH_ROWS
 F = ServiceFacetRow.__table__
 MATERIALISE_UP_TO = 10_000  # matching rows read into memory for ordering, counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
 FTS = table("service_fts", column("service_id"), column("rank"))
-CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
-
-
-@dataclass(frozen=True)
-class Point:
-    latitude: float
-    longitude: float
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """A search, with every name already resolved (terms to ids, postcode to a point)."""
-
-    plan: QueryPlan | None = None
-    term_ids: Sequence[uuid.UUID] = ()  # any of these (descendants included by the caller)
-    age: int | None = None
-    minimum_age: float | None = None  # ORUK: services whose minimum age is at least this
-    maximum_age: float | None = None  # ORUK: services whose maximum age is at most this
-    borough: str | None = None
-    language: str | None = None
-    delivery: str | None = None
-    accessibility: str | None = None
-    free: bool | None = None
-    accepting: bool | None = None
-    capacity: str | None = None
-    referral_route: str | None = None
-    open_at: LocalInstant | None = None
-    open_on: int | None = None  # a weekday, with ``open_from``/``open_until`` (ORUK)
-    open_from: int | None = None
-    open_until: int | None = None
-    near: Point | None = None
-    radius_km: float | None = None
-    name_contains: str | None = None  # FHIR's name search
-    active: bool = True  # False: withdrawn listings only
-    sort: str = "relevance"  # relevance | distance | name
-    concept_term_ids: Sequence[Sequence[uuid.UUID]] = ()  # per plan concept, with descendants
-
-
-@dataclass(frozen=True)
-class Hit:
-    service_id: uuid.UUID
-    name: str
-    score: float
-    distance_km: float | None
-
-
-@dataclass
-class Found:
-    total: int
-    hits: list[Hit]
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -157,18 +101,6 @@ def _distances(c: Criteria) -> FromClause:
     return query.subquery("nearest")
 
 
-def _fts_terms(words: Sequence[str]) -> list[str]:
-    return [f'"{w}"*' if len(w) > 2 else f'"{w}"' for w in words]
-
-
-def _phrase_sqlite(phrase: Sequence[str]) -> str:
-    return '"' + " ".join(phrase) + '"'
-
-
-def _phrase_postgres(phrase: Sequence[str]) -> str:
-    return " <-> ".join(phrase)
-
-
 def _sqlite_matches(expression: str) -> Select[Any]:
     """Ids of the services whose text matches (FTS5)."""
     return select(FTS.c.service_id).where(
@@ -193,17 +125,6 @@ def _tagged_ids(term_ids: Sequence[uuid.UUID]) -> Select[Any]:
 
 def _tagged(term_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     return S.c.id.in_(_tagged_ids(term_ids))
-
-
-def _any_words(plan: QueryPlan, postgres: bool) -> str:
-    """Every word and phrase of the query, OR-ed: what the relevance score counts."""
-    if postgres:
-        parts = [f"{w}:*" for w in plan.words]
-        parts += [_phrase_postgres(p) for c in plan.concepts for p in c.phrases]
-        return " | ".join(f"({p})" for p in parts)
-    parts = _fts_terms(plan.words)
-    parts += [_phrase_sqlite(p) for c in plan.concepts for p in c.phrases]
-    return " OR ".join(parts)
 
 
 def _text_conditions(c: Criteria, postgres: bool) -> list[ColumnElement[bool]]:
@@ -383,7 +304,7 @@ async def search(
 ) -> Found:
     postgres = _is_postgres(session)
     if postgres:
-        return await _search_rows(session, c, offset=offset, limit=limit, facets=facets)
+        return await search_rows(session, c, offset=offset, limit=limit, facets=facets)
     conditions = _filters(c)
     with_text = c.plan is not None and not c.plan.is_empty
     if with_text:
@@ -485,198 +406,6 @@ async def _ordered_in_sql(
     if facets:
         found.facets = await facet_counts(session, matching)
     return found
-
-
-def _row_text_conditions(c: Criteria) -> list[ColumnElement[bool]]:
-    """``_text_conditions`` on the search rows: the words through the tsvector's GIN index,
-    each concept by a tag (the terms' GIN index) or by its phrases."""
-    assert c.plan is not None
-    out: list[ColumnElement[bool]] = []
-    if c.plan.words:
-        out.append(_row_matches(" & ".join(f"{w}:*" for w in c.plan.words)))
-    for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
-        matched = _row_matches(" | ".join(_phrase_postgres(p) for p in concept.phrases))
-        out.append(or_(R.c.term_ids.overlap(_uuids(term_ids)), matched) if term_ids else matched)
-    return out
-
-
-def _row_matches(expression: str) -> ColumnElement[bool]:
-    return R.c.search_vector.op("@@")(func.to_tsquery(ENGLISH, literal(expression)))
-
-
-def _uuids(ids: Sequence[uuid.UUID]) -> ColumnElement[Any]:
-    return literal(list(ids), ARRAY(Uuid()))
-
-
-def _has_facets(values: Sequence[str]) -> ColumnElement[bool]:
-    return R.c.facets.op("@>")(literal(list(values), ARRAY(Text())))
-
-
-def _row_filters(c: Criteria) -> list[ColumnElement[bool]]:
-    """``_filters`` on the search rows: every one a column of the row, but opening times."""
-    out: list[ColumnElement[bool]] = [R.c.status == ("active" if c.active else "withdrawn")]
-    if c.name_contains:
-        out.append(func.lower(R.c.name).contains(c.name_contains.lower(), autoescape=True))
-    if c.term_ids:
-        out.append(R.c.term_ids.overlap(_uuids(c.term_ids)))
-    if c.age is not None:
-        out.append(or_(R.c.minimum_age.is_(None), R.c.minimum_age <= c.age))
-        out.append(or_(R.c.maximum_age.is_(None), R.c.maximum_age >= c.age))
-    if c.minimum_age is not None:
-        out.append(R.c.minimum_age >= c.minimum_age)
-    if c.maximum_age is not None:
-        out.append(R.c.maximum_age <= c.maximum_age)
-    if c.borough is not None:
-        # A service with no borough listed serves anyone.
-        out.append(or_(_has_facets([f"borough:{c.borough}"]), ~R.c.has_borough))
-    wanted = [
-        f"{facet}:{value}"
-        for facet, value in (
-            ("language", c.language),
-            ("delivery", c.delivery),
-            ("accessibility", c.accessibility),
-        )
-        if value is not None
-    ]
-    if wanted:
-        out.append(_has_facets(wanted))
-    if c.free is not None:
-        out.append(R.c.free == c.free)
-    if c.accepting is not None:
-        out.append((R.c.capacity == "accepting") if c.accepting else (R.c.capacity != "accepting"))
-    if c.capacity is not None:
-        out.append(R.c.capacity == c.capacity)
-    if c.referral_route is not None:
-        out.append(R.c.referral_route == c.referral_route)
-    # Opening times are rare in a search and many per service: asked of their own table.
-    out += [R.c.service_id.in_(select(S.c.id).where(condition)) for condition in _when_filters(c)]
-    return out
-
-
-def _row_box(c: Criteria) -> list[ColumnElement[bool]]:
-    """The radius's box on the rows' latitude and longitude (a b-tree index)."""
-    assert c.near is not None
-    assert c.radius_km is not None
-    dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
-    dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
-    return [
-        R.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
-        R.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
-    ]
-
-
-def _row_order(c: Criteria, found: Any) -> list[Any]:
-    """``_sort_key`` in SQL; names in code point order (``COLLATE "C"``), as Python sorts."""
-    name = found.c.name.collate("C")
-    distance = found.c.d.asc().nulls_last()
-    if c.sort == "distance" and c.near is not None:
-        return [distance, found.c.score.desc(), name, found.c.service_id]
-    if c.sort == "name":
-        return [name, distance, found.c.service_id]
-    return [found.c.score.desc(), distance, name, found.c.service_id]
-
-
-async def _search_rows(
-    session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool
-) -> Found:
-    """``search`` on PostgreSQL, in one statement over the search rows: the matching rows
-    (the indexes find them), one per service at its nearest location, then the page, the
-    count and the facet counts of those, so that only a page and the counts travel."""
-    with_text = c.plan is not None and not c.plan.is_empty
-    conditions = _row_filters(c)
-    score: ColumnElement[Any] = literal(0.0, Float)
-    if with_text:
-        assert c.plan is not None
-        conditions += _row_text_conditions(c)
-        score = func.ts_rank_cd(
-            R.c.search_vector, func.to_tsquery(ENGLISH, literal(_any_words(c.plan, True)))
-        )
-    distance: ColumnElement[Any] = literal(None, Float)
-    if c.near is not None:
-        distance = haversine_sql(R.c.latitude, R.c.longitude, c.near)
-        if c.radius_km is not None:
-            conditions += [*_row_box(c), distance <= c.radius_km]
-    found = (
-        select(
-            R.c.service_id,
-            R.c.name,
-            score.label("score"),
-            distance.label("d"),
-            R.c.facets,
-            R.c.term_ids,
-            R.c.capacity,
-            R.c.referral_route,
-            R.c.free,
-        )
-        .where(*conditions)
-        .ext(distinct_on(R.c.service_id))
-        .order_by(R.c.service_id, distance.asc().nulls_last())
-        .cte("found")
-    )
-    order = _row_order(c, found)
-    page = (
-        select(
-            literal("hit").label("kind"),
-            found.c.service_id,
-            found.c.name.label("key"),
-            found.c.score,
-            found.c.d,
-            func.row_number().over(order_by=order).label("n"),
-        )
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page")
-    )
-    nothing = literal(None, Float)
-    no_id = literal(None, Uuid())
-    parts: list[Select[Any]] = [
-        select(page),
-        select(literal("total"), no_id, literal(""), nothing, nothing, func.count()).select_from(
-            found
-        ),
-    ]
-    if facets:
-        # Every facet value of a service once (the row holds them all), and its terms: counted
-        # by id first, then named (tens of terms, not thousands of tags).
-        values = select(func.unnest(found.c.facets).label("value")).subquery("facet_values")
-        term_id = func.unnest(found.c.term_ids).label("term_id")
-        tags = select(term_id, func.count().label("n")).group_by(term_id).subquery("tags")
-        T = TaxonomyTermRow.__table__
-        parts += [
-            select(
-                literal("facet"), no_id, values.c.value, nothing, nothing, func.count()
-            ).group_by(values.c.value),
-            select(
-                literal("taxonomy"),
-                no_id,
-                func.coalesce(T.c.code, cast(T.c.id, Text)),
-                nothing,
-                nothing,
-                tags.c.n,
-            ).select_from(tags.join(T, T.c.id == tags.c.term_id)),
-        ]
-    # A plan for these very values: a prepared statement's generic plan (chosen after a few
-    # runs) cannot tell a rare word from a common one or a wide radius from a narrow one, and
-    # was seen to read a whole box row by row, ten times slower.
-    await session.execute(CUSTOM_PLANS)
-    rows = (await session.execute(union_all(*parts))).all()
-    total = 0
-    hits: list[tuple[int, Hit]] = []
-    counts = _no_facets() if facets else {}
-    for kind, service_id, key, row_score, d, n in rows:
-        if kind == "hit":
-            hits.append((n, Hit(service_id, key, float(row_score or 0), d)))
-        elif kind == "total":
-            total = n
-        elif kind == "taxonomy":
-            counts["taxonomy"][key] = n
-        else:
-            facet, _, value = key.partition(":")
-            counts.setdefault(facet, {})[value] = n
-    if not total:
-        return Found(0, [])
-    return Found(total, [hit for _, hit in sorted(hits, key=lambda nh: nh[0])], counts)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,60 @@
+"""What a search asks (every name resolved) and what it finds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from directory.domain.opening import LocalInstant
+from directory.domain.search import QueryPlan
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """A search, with every name already resolved (terms to ids, postcode to a point)."""
+
+    plan: QueryPlan | None = None
+    term_ids: Sequence[uuid.UUID] = ()  # any of these (descendants included by the caller)
+    age: int | None = None
+    minimum_age: float | None = None  # ORUK: services whose minimum age is at least this
+    maximum_age: float | None = None  # ORUK: services whose maximum age is at most this
+    borough: str | None = None
+    language: str | None = None
+    delivery: str | None = None
+    accessibility: str | None = None
+    free: bool | None = None
+    accepting: bool | None = None
+    capacity: str | None = None
+    referral_route: str | None = None
+    open_at: LocalInstant | None = None
+    open_on: int | None = None  # a weekday, with ``open_from``/``open_until`` (ORUK)
+    open_from: int | None = None
+    open_until: int | None = None
+    near: Point | None = None
+    radius_km: float | None = None
+    name_contains: str | None = None  # FHIR's name search
+    active: bool = True  # False: withdrawn listings only
+    sort: str = "relevance"  # relevance | distance | name
+    concept_term_ids: Sequence[Sequence[uuid.UUID]] = ()  # per plan concept, with descendants
+
+
+@dataclass(frozen=True)
+class Hit:
+    service_id: uuid.UUID
+    name: str
+    score: float
+    distance_km: float | None
+
+
+@dataclass
+class Found:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
