@@ -92,6 +92,9 @@ async def refresh(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> No
     them) from their stored listings; nothing on SQLite."""
     if not service_ids or session.get_bind().dialect.name != "postgresql":
         return
+    # Built from the stored rows: the session's pending changes first (text statements do
+    # not flush them by themselves).
+    await session.flush()
     ids = list(dict.fromkeys(service_ids))
     ids += (await session.scalars(_TOUCHED, {"ids": ids})).unique().all()
     await session.execute(_DELETE, {"ids": ids})
