@@ -44,6 +44,20 @@ PERSON_COLUMNS = [
 ]  # fmt: skip
 
 
+# The consumer's inbox: a row for every event it applied (the service consumed the
+# platform's events to make these rows), so the update runs against an inbox of the
+# size it would have.
+INBOX = """
+INSERT INTO inbox (consumer, event_id, event_type, applied_at)
+SELECT 'outcomes', gen_random_uuid(),
+       CASE WHEN n <= $2 THEN 'carethread.person.registered.v1'
+            ELSE (ARRAY['carethread.referral.received.v1', 'carethread.referral.triaged.v1',
+                        'carethread.referral.status-changed.v1'])[1 + (n - $2) % 3] END,
+       '2026-11-30T00:00:00Z'
+FROM generate_series(1, $1) AS n
+"""
+
+
 @dataclass(frozen=True)
 class Scale:
     measures: int = 1_000_000
@@ -161,6 +175,8 @@ async def seed(dsn: str, scale: Scale, seed_value: int = 11) -> Seeded:
         await conn.copy_records_to_table(
             "measure_change", records=change_rows, columns=CHANGE_COLUMNS + PERSON_COLUMNS
         )
+        events = len(person_rows) + EVENTS_PER_REFERRAL * len(referral_rows)
+        await conn.execute(INBOX, events, len(person_rows))
         # As autovacuum would after a bulk insert: statistics, and the visibility map an
         # index-only scan relies on.
         await conn.execute("VACUUM ANALYZE")

@@ -141,6 +141,10 @@ def _known(field: str, values: Mapping[str, object]) -> object:
     return UNKNOWN_VALUES[field] if value is None else value
 
 
+# Each grouping's name, and for each key column whether the grouping reads it.
+_READS = tuple((grouping_name(g), tuple(f in g for f in UNKNOWN_VALUES)) for g in GROUPINGS)
+
+
 def add_unit(
     tallies: dict[TallyKey, Tally],
     indicators: Sequence[Indicator],
@@ -151,15 +155,21 @@ def add_unit(
     its unit, in every grouping."""
     if values["person_opted_out"] is not False:
         return  # the national data opt-out: in no population indicator
-    known = {f: _known(f, values) for f in UNKNOWN_VALUES}
+    known = [_known(f, values) for f in UNKNOWN_VALUES]
+    unknown = list(UNKNOWN_VALUES.values())
+    keys = [
+        (name, tuple(k if read else u for k, u, read in zip(known, unknown, reads, strict=True)))
+        for name, reads in _READS
+    ]
     for indicator in indicators:
         if not holds_all(indicator.denominator, values):
             continue
         day = day_of(values[indicator.period_field])
-        counted = holds_all(indicator.numerator, values)
-        for grouping in GROUPINGS:
-            key = tuple(known[f] if f in grouping else UNKNOWN_VALUES[f] for f in UNKNOWN_VALUES)
-            tally = tallies.setdefault((indicator.id, grouping_name(grouping), day, key), Tally())
+        counted = int(holds_all(indicator.numerator, values))
+        for name, key in keys:
+            tally = tallies.get((indicator.id, name, day, key))
+            if tally is None:
+                tally = tallies[(indicator.id, name, day, key)] = Tally()
             tally.denominator += sign
             tally.numerator += sign * counted
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from outcomes.store.among import among
 from outcomes.store.rows import Rows
 from outcomes.store.tables import (
     DataOptOutRow,
@@ -100,14 +101,14 @@ def refresh(
     """Copy these people's fields onto their units in ``tables`` (the caller has flushed)."""
     for chunk in _chunks(people):
         for table in tables:
-            _refresh(session, table, table.person_id.in_(chunk))
+            _refresh(session, table, among(session, table.person_id, chunk))
 
 
 def refresh_opt_outs(session: Session, people: Collection[uuid.UUID]) -> None:
     """These people's opt-out changed (whether or not we know them yet)."""
     for chunk in _chunks(people):
         for table in UNIT_TABLES:
-            _refresh_opt_out(session, table, table.person_id.in_(chunk))
+            _refresh_opt_out(session, table, among(session, table.person_id, chunk))
 
 
 def refresh_all(session: Session) -> None:

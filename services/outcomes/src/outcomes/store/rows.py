@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from outcomes.store.among import among
+
 R = TypeVar("R")
 CHUNK = 500  # keys per query: well inside every driver's parameter limit
 
@@ -46,7 +48,7 @@ class Rows:
         column = inspect(model).primary_key[0]
         found: dict[Any, Any] = {}
         for start in range(0, len(leads), CHUNK):
-            query = select(model).where(column.in_(leads[start : start + CHUNK]))
+            query = select(model).where(among(self.session, column, leads[start : start + CHUNK]))
             for row in self.session.scalars(query):
                 found[_key(model, row)] = row
         for key in wanted:

@@ -41,6 +41,7 @@ from outcomes.domain import tallies
 from outcomes.domain.breakdown import RawCount
 from outcomes.domain.indicators import INDICATORS, Dimension, Indicator, Unit
 from outcomes.domain.periods import Period
+from outcomes.store.among import among
 from outcomes.store.indicators import DIMENSION_COLUMNS, UNIT_TABLES, conditions_hold
 from outcomes.store.tables import IndicatorTallyRow, IndicatorTallyStateRow
 
@@ -95,7 +96,8 @@ def _count_units(session: Session, people: Collection[uuid.UUID], sign: int) -> 
         columns = [table.c[n] for n in _columns_of(unit)]
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start : start + CHUNK]
-            for row in session.execute(select(*columns).where(table.c.person_id.in_(chunk))):
+            query = select(*columns).where(among(session, table.c.person_id, chunk))
+            for row in session.execute(query):
                 tallies.add_unit(moves, indicators, cast_values(row._mapping), sign)
 
 
@@ -142,18 +144,23 @@ def _add(session: Session, moved: dict[tallies.TallyKey, tallies.Tally]) -> None
         }
         for k, t in moved.items()
     ]
+    if not rows:
+        return
     dialect: Any = postgresql if _postgres(session) else sqlite
-    for start in range(0, len(rows), CHUNK):
-        stmt = dialect.insert(T).values(rows[start : start + CHUNK])
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=PRIMARY_KEY,
-                set_={
-                    "numerator": T.numerator + stmt.excluded.numerator,
-                    "denominator": T.denominator + stmt.excluded.denominator,
-                },
-            )
-        )
+    table = T.__table__
+    stmt = dialect.insert(table)
+    # One statement (compiled once, cached), executed for every row in one round of the
+    # driver's executemany.
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=PRIMARY_KEY,
+            set_={
+                "numerator": table.c.numerator + stmt.excluded.numerator,
+                "denominator": table.c.denominator + stmt.excluded.denominator,
+            },
+        ),
+        rows,
+    )
 
 
 def _day(session: Session, column: Any) -> ColumnElement[Any]:
