@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from carethread.db import UnitOfWork
+from carethread.db import UnitOfWork, create_engine, session_factory
 from carethread.db.tables import OutboxRow
 from carethread.events import CloudEvent
 from carethread.messaging import Broker, InMemoryBroker, OutboxRelay, add_to_outbox, replay
@@ -185,3 +185,40 @@ async def test_only_one_relay_is_active_on_postgres(postgres_url: str, topic_pre
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@pytest.mark.postgres
+async def test_a_commit_in_another_process_wakes_the_relay_on_postgres(
+    postgres_url: str, topic_prefix: str
+) -> None:
+    """Server workers and replicas share one active relay: its LISTEN hears their commits,
+    so their events do not wait for its poll (here far longer than the test allows)."""
+    async with database(postgres_url) as (engine, _sessions):
+        broker = InMemoryBroker()
+        relay = OutboxRelay(
+            service="tests",
+            engine=engine,
+            publisher=broker.publisher(),
+            topics=[TOPIC],
+            topic_prefix=topic_prefix,
+            metrics=ServiceMetrics("tests"),
+            poll_interval=60.0,
+        )
+        task = asyncio.create_task(relay.run())
+        try:
+            async with asyncio.timeout(10):
+                while not relay.connected:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # the relay has drained the empty outbox and waits
+            # Another worker: its own engine, and no way to call this relay's notify().
+            other = create_engine(postgres_url)
+            try:
+                await write_things(session_factory(other), [thing("p", 1), thing("p", 2)])
+            finally:
+                await other.dispose()
+            async with asyncio.timeout(5):
+                while len(await broker.read_all(topic_prefix + TOPIC)) < 2:
+                    await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

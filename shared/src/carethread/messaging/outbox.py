@@ -14,7 +14,7 @@ import contextlib
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy import event as event_api
@@ -32,18 +32,27 @@ from carethread.observability.metrics import ServiceMetrics
 log = get_logger(__name__)
 
 
+LISTENING_POLL_S = 1.0  # the relay's poll while it listens for commits (PostgreSQL)
+
+
 def _lock_key(name: str) -> int:
     """A signed 64-bit advisory-lock key derived from a name."""
     return zlib.crc32(name.encode()) - 2**31
 
 
 _PENDING_LOCKS = "carethread.outbox.pending_locks"
+# PostgreSQL: a transaction that writes outbox rows notifies this channel; the active relay
+# listens, so a commit in any process (another server worker, another replica) wakes it at
+# once. Each service has its own database, and so its own channel.
+WAKE_CHANNEL = "carethread_outbox"
 
 # One statement for every key a flush is about to write, in key order (so two writers
-# that share keys cannot deadlock each other). Volatile functions in the select list are
-# evaluated after the sort.
+# that share keys cannot deadlock each other), and the relay's wake-up (delivered at commit,
+# once per transaction however often it is asked). Volatile functions in the select list
+# are evaluated after the sort.
 _LOCK_KEYS = text(
-    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS BIGINT[])) AS t(k) ORDER BY k"
+    "SELECT pg_advisory_xact_lock(k), pg_notify(:channel, '') "
+    "FROM unnest(CAST(:keys AS BIGINT[])) AS t(k) ORDER BY k"
 )
 
 
@@ -52,7 +61,7 @@ def _lock_outbox_keys(session: Session, *_: object) -> None:
     this flush inserts, before the rows take their positions."""
     keys: set[int] | None = session.info.pop(_PENDING_LOCKS, None)
     if keys:
-        session.execute(_LOCK_KEYS, {"keys": sorted(keys)})
+        session.execute(_LOCK_KEYS, {"keys": sorted(keys), "channel": WAKE_CHANNEL})
 
 
 async def add_to_outbox(uow: UnitOfWork, event: CloudEvent, *, topic: str, key: str) -> None:
@@ -151,6 +160,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._sent: list[int] = []  # positions sent, to be marked published by the next call
+        self._listening = False
         self.connected = False
         self.standby = False
 
@@ -191,10 +201,27 @@ class OutboxRelay:
             self.standby = True
             await asyncio.sleep(1.0)
         self.standby = False
+        listening = await self._listen(conn)
         try:
             await self._connect_and_publish()
         finally:
+            if listening is not None:
+                with contextlib.suppress(Exception):  # the connection may be gone
+                    await listening.remove_listener(WAKE_CHANNEL, self._on_notification)
+            self._listening = False
             await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    async def _listen(self, conn: AsyncConnection) -> Any:
+        """LISTEN on the lock's connection (asyncpg); None if the driver cannot."""
+        raw = (await conn.get_raw_connection()).driver_connection
+        if raw is None or not hasattr(raw, "add_listener"):
+            return None
+        await raw.add_listener(WAKE_CHANNEL, self._on_notification)
+        self._listening = True
+        return raw
+
+    def _on_notification(self, *_: object) -> None:
+        self._wake.set()
 
     async def ping(self) -> None:
         await asyncio.wait_for(self._publisher.ping(), timeout=3)
@@ -213,9 +240,14 @@ class OutboxRelay:
                 await self._wait()
 
     async def _wait(self) -> None:
+        # Woken by a commit (this process's, or any process's through LISTEN): the poll is
+        # then only a safety net, and a slow one spares an idle service's CPU.
+        interval = self._poll_interval
+        if self._listening:
+            interval = max(interval, LISTENING_POLL_S)
         # asyncio.timeout, not wait_for: no inner task that a cancelled relay must wait on.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._poll_interval):
+            async with asyncio.timeout(interval):
                 await self._wake.wait()
         self._wake.clear()
 
