@@ -3,11 +3,17 @@ accepting; words with typos and synonyms; taxonomy with its descendants. Public.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
 
+import directory
+from carethread.db import create_engine
 from carethread.settings import AuthSettings
 from directory.domain.geo import haversine_km
 from directory.places import find_postcode
@@ -15,6 +21,7 @@ from directory.store import search as search_store
 from tests.directory.support import curator, listing
 
 SEARCH = "/api/v1/services/search"
+MIGRATIONS = Path(directory.__file__).parent / "migrations"
 
 
 def at(postcode: str, name: str) -> list[dict[str, Any]]:
@@ -326,3 +333,37 @@ async def test_moving_a_shared_location_moves_every_service_there(
     near_new = await names(directory_client, postcode="EN2 6LN", radius_km=1)
     assert sorted(near_new) == ["Hall Chair Yoga", "Hall Lunch Club"]
     assert await names(directory_client, postcode="N19 3NU", radius_km=1) == []
+
+
+async def test_listings_stored_before_the_search_rows_are_found_the_same_after(
+    directory_client: httpx.AsyncClient, listed: dict[str, str], database_url: str
+) -> None:
+    """Migration directory_0006 builds PostgreSQL's search rows for the listings already
+    stored: taken back and applied again, it answers as the write paths had."""
+    questions: list[dict[str, Any]] = [
+        {"q": "lonely", "postcode": "N19 3NU"},
+        {"postcode": "N7 9DP", "radius_km": 10, "accepting": "true"},
+        {"borough": "Camden", "sort": "name"},
+    ]
+    before = [(await directory_client.get(SEARCH, params=p)).json() for p in questions]
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_directory, "directory_0005")
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_directory, "head")
+    finally:
+        await engine.dispose()
+    after = [(await directory_client.get(SEARCH, params=p)).json() for p in questions]
+    assert after == before
+    assert [page["total"] for page in after] == [1, 3, 1]
+
+
+def _migrate_directory(connection: Connection, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    if revision == "head":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
