@@ -12,7 +12,7 @@ help:
 	@echo "make run    start the embedded stack (Tansu, five services, demo data) until Ctrl-C"
 	@echo "make test   run the whole test suite (SQLite, PostgreSQL if reachable, Tansu)"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict, import contracts"
-	@echo "make bench  event bus, referrals and care plans benchmarks (writes bench/results/)"
+	@echo "make bench  every service's benchmark, the quick ones at a smaller scale (bench/results/)"
 	@echo "make clean  remove data/ (dev databases, dev signing key, logs)"
 
 install:
@@ -36,10 +36,19 @@ format: install
 	$(UV) run --no-sync ruff format .
 	$(UV) run --no-sync ruff check --fix .
 
+# The event bus and referrals at full scale; the others at a scale that finishes in minutes,
+# recorded as <date>-<service>-quick (the issues' full-scale commands: bench/README.md).
+QUICK = $(shell date -u +%F)
 bench: install
 	$(UV) run --no-sync python -m bench
 	$(UV) run --no-sync python -m bench.referrals
-	$(UV) run --no-sync python -m bench.care_plans --persons 2000 --requests 300 --updates 100
+	$(UV) run --no-sync python -m bench.care_plans --persons 2000 --requests 300 --updates 100 \
+		--name $(QUICK)-care-plans-quick
+	$(UV) run --no-sync python -m bench.directory --postgres-services 10000 \
+		--sqlite-services 5000 --name $(QUICK)-directory-quick
+	$(UV) run --no-sync python -m bench.outcomes --measures 20000 --events 40000 --people 2500 \
+		--name $(QUICK)-outcomes-quick
+	$(UV) run --no-sync python -m bench.mdt --people 300 --lag-rate 0
 
 clean:
 	rm -rf data/

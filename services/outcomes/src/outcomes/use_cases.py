@@ -25,16 +25,6 @@ from outcomes.store.tables import CareTeamMemberRow, MeasureRow, ReferralFactRow
 SERVICE = "outcomes"
 
 
-def caller(principal: Principal) -> access.Caller:
-    return access.Caller(
-        sub=principal.sub,
-        org=principal.org,
-        roles=principal.roles,
-        teams=principal.teams,
-        neighbourhoods=principal.neighbourhoods,
-    )
-
-
 async def relationship(
     uow: UnitOfWork, principal: Principal, person_id: uuid.UUID
 ) -> access.Relationship:
@@ -50,7 +40,7 @@ async def relationship(
         )
     )
     return access.relationship(
-        caller(principal),
+        principal.as_caller(),
         str(person_id),
         [access.TeamMember(m.team, m.organisation) for m in team],
         [access.OpenReferral(r.referrer_org, r.destination_id) for r in referrals],

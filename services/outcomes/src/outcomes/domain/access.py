@@ -1,4 +1,5 @@
-"""Who may see and record a person's outcomes: the care plans rule.
+"""Who may see and record a person's outcomes: the platform's care-relationship rule
+(``carethread.relationships``), as the care plans record applies it, and admins.
 
 Person-level results need a relationship: a team in the person's care team, or an open
 referral for them (its referrer, the team or neighbourhood it went to, the front door); the
@@ -11,11 +12,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from carethread.relationships import Caller, OpenReferral
+from carethread.relationships import relationship as care_relationship
+
+__all__ = [
+    "ANALYST_ROLES",
+    "CLOSED_REFERRAL",
+    "Caller",
+    "OpenReferral",
+    "Relationship",
+    "TeamMember",
+    "may_read",
+    "may_record",
+    "relationship",
+]
+
 # Referrals that give their teams no relationship. A completed one still does: the team
 # that delivered the support records the follow-up measure when it ends.
 CLOSED_REFERRAL = frozenset({"signposted", "declined", "withdrawn"})
-FRONT_DOOR_ROLE = "triager"
-PERSON_ROLE = "person"
 ADMIN_ROLE = "admin"
 ANALYST_ROLES = ("analyst", "admin")
 
@@ -29,24 +43,9 @@ class Relationship(StrEnum):
 
 
 @dataclass(frozen=True)
-class Caller:
-    sub: str
-    org: str | None
-    roles: frozenset[str]
-    teams: frozenset[str]
-    neighbourhoods: frozenset[str]
-
-
-@dataclass(frozen=True)
 class TeamMember:
     team: str | None
     organisation: str | None
-
-
-@dataclass(frozen=True)
-class OpenReferral:
-    referrer_org: str | None
-    destination_id: str | None
 
 
 def relationship(
@@ -55,22 +54,16 @@ def relationship(
     care_team: Iterable[TeamMember],
     referrals: Iterable[OpenReferral],
 ) -> Relationship:
-    if PERSON_ROLE in caller.roles:
-        # A person's token gives them their own results and nothing else.
-        return Relationship.SELF if caller.sub == person_id else Relationship.NONE
-    if ADMIN_ROLE in caller.roles:
+    if ADMIN_ROLE in caller.roles and not caller.is_person:
         return Relationship.ADMIN
-    groups = caller.teams | caller.neighbourhoods
-    if any(m.team is not None and m.team in groups for m in care_team):
-        return Relationship.CARE_TEAM
-    for r in referrals:
-        if FRONT_DOOR_ROLE in caller.roles:
-            return Relationship.OPEN_REFERRAL
-        if caller.org is not None and caller.org == r.referrer_org:
-            return Relationship.OPEN_REFERRAL
-        if r.destination_id is not None and r.destination_id in groups:
-            return Relationship.OPEN_REFERRAL
-    return Relationship.NONE
+    groups = caller.groups
+    related = care_relationship(
+        caller,
+        person_id,
+        in_care_team=any(m.team is not None and m.team in groups for m in care_team),
+        open_referrals=referrals,
+    )
+    return Relationship(related.value)  # never break-glass: outcomes has none
 
 
 def may_read(r: Relationship) -> bool:
