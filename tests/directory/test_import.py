@@ -295,3 +295,17 @@ async def test_importing_needs_a_curator_and_one_source(
     )
     assert r.status_code == 422
     assert "exactly one" in r.text
+
+
+async def test_a_term_an_import_brings_is_searchable_at_once(
+    directory_client: httpx.AsyncClient, auth: AuthSettings
+) -> None:
+    """The taxonomy a search reads is reused while it is unchanged: a term added since the
+    last search is still known to the next one."""
+    term = "3f7b145d-84af-42d7-8fae-eaca714b02b2"  # the example's, new to the directory
+    before = await directory_client.get("/api/v1/services/search", params={"taxonomy": term})
+    assert before.status_code == 422, before.text
+    await post(directory_client, auth, {"pages": [oruk_example("service_full.json")]})
+    after = await directory_client.get("/api/v1/services/search", params={"taxonomy": term})
+    assert after.status_code == 200, after.text
+    assert [i["name"] for i in after.json()["items"]] == ["Community Counselling"]
