@@ -18,7 +18,11 @@ from tests.shared.support import TOPIC, database, thing, write_things
 
 
 def relay_for(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], broker: Broker, prefix: str
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    broker: Broker,
+    prefix: str,
+    poll_interval: float = 0.1,
 ) -> OutboxRelay:
     return OutboxRelay(
         service="tests",
@@ -27,6 +31,7 @@ def relay_for(
         topics=[TOPIC],
         topic_prefix=prefix,
         metrics=ServiceMetrics("tests"),
+        poll_interval=poll_interval,
     )
 
 
@@ -193,17 +198,9 @@ async def test_a_commit_in_another_process_wakes_the_relay_on_postgres(
 ) -> None:
     """Server workers and replicas share one active relay: its LISTEN hears their commits,
     so their events do not wait for its poll (here far longer than the test allows)."""
-    async with database(postgres_url) as (engine, _sessions):
+    async with database(postgres_url) as (engine, sessions):
         broker = InMemoryBroker()
-        relay = OutboxRelay(
-            service="tests",
-            engine=engine,
-            publisher=broker.publisher(),
-            topics=[TOPIC],
-            topic_prefix=topic_prefix,
-            metrics=ServiceMetrics("tests"),
-            poll_interval=60.0,
-        )
+        relay = relay_for(engine, sessions, broker, topic_prefix, poll_interval=60.0)
         task = asyncio.create_task(relay.run())
         try:
             async with asyncio.timeout(10):
