@@ -2,6 +2,7 @@
 
 from carethread.db.base import PlatformBase, UtcDateTime, new_metadata, utcnow
 from carethread.db.engine import create_engine, is_postgres, is_sqlite, session_factory
+from carethread.db.keys import among
 from carethread.db.migrate import MigrationSource, migrate
 from carethread.db.uow import UnitOfWork
 
@@ -10,6 +11,7 @@ __all__ = [
     "PlatformBase",
     "UnitOfWork",
     "UtcDateTime",
+    "among",
     "create_engine",
     "is_postgres",
     "is_sqlite",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.store.id_sets import id_in
+from carethread.db import among
 from directory.store.tables import (
     ServiceFacetRow,
     ServiceRow,
@@ -40,16 +40,15 @@ async def facet_counts(
     session: AsyncSession, matching: Sequence[uuid.UUID] | Select[Any]
 ) -> dict[str, dict[str, int]]:
     out = no_facets()
-    postgres = session.get_bind().dialect.name == "postgresql"
 
-    def among(column: Any) -> Any:
+    def matched(column: Any) -> Any:
         if isinstance(matching, Select):
             return column.in_(matching)
-        return id_in(column, matching, postgres)
+        return among(session, column, matching)
 
     rows = await session.execute(
         select(F.c.facet, F.c.value, func.count())
-        .where(among(F.c.service_id))
+        .where(matched(F.c.service_id))
         .group_by(F.c.facet, F.c.value)
     )
     for facet, value, n in rows.all():
@@ -59,13 +58,13 @@ async def facet_counts(
     rows = await session.execute(
         select(T.c.code, T.c.id, func.count())
         .select_from(ST.join(T, T.c.id == ST.c.term_id))
-        .where(among(ST.c.service_id))
+        .where(matched(ST.c.service_id))
         .group_by(T.c.code, T.c.id)
     )
     out["taxonomy"] = {code or str(term_id): n for code, term_id, n in rows.all()}
     rows = await session.execute(
         select(S.c.capacity, S.c.referral_route, S.c.free, func.count())
-        .where(among(S.c.id))
+        .where(matched(S.c.id))
         .group_by(S.c.capacity, S.c.referral_route, S.c.free)
     )
     for capacity, route, free, n in rows.all():

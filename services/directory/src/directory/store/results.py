@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.store.id_sets import id_in
+from carethread.db import among
 from directory.store.tables import (
     LocationRow,
     OrganizationRow,
@@ -49,10 +49,6 @@ class Place:
     longitude: float
 
 
-def _postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def summaries(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Summary]:
     if not ids:
         return {}
@@ -70,7 +66,7 @@ async def summaries(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uui
             S.c.last_verified_at,
         )
         .join(ORG, ORG.c.id == S.c.organization_id)
-        .where(id_in(S.c.id, ids, _postgres(session)))
+        .where(among(session, S.c.id, ids))
     )
     return {
         r.id: Summary(
@@ -97,7 +93,7 @@ async def places(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.U
         select(SAL.c.service_id, L.c.name, L.c.postcode, L.c.latitude, L.c.longitude)
         .join(L, L.c.id == SAL.c.location_id)
         .where(
-            id_in(SAL.c.service_id, ids, _postgres(session)),
+            among(session, SAL.c.service_id, ids),
             L.c.latitude.is_not(None),
             L.c.longitude.is_not(None),
         )
@@ -118,7 +114,7 @@ async def labels(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.U
     rows = await session.execute(
         select(ST.c.service_id, T.c.code, T.c.id)
         .join(T, T.c.id == ST.c.term_id)
-        .where(id_in(ST.c.service_id, ids, _postgres(session)))
+        .where(among(session, ST.c.service_id, ids))
     )
     out: dict[uuid.UUID, list[str]] = {}
     for service_id, code, term_id in rows.all():

@@ -26,9 +26,10 @@ from sqlalchemy import Table, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from carethread.db import among
 from mdt.store.projection import refresh
 from mdt.store.tables import MdtBase, TimelineEntryRow
-from mdt.store.writes import among, chunks, table_of, upsert
+from mdt.store.writes import chunks, table_of, upsert
 
 POLL = "mdt.poll"
 # A stored row as a change sees it: its columns as attributes.

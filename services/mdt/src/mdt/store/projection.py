@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from carethread.db import among
 from mdt.domain.caseload import CaseloadLine, summarise
 from mdt.domain.person import identify
 from mdt.store.tables import (
@@ -31,7 +32,7 @@ from mdt.store.tables import (
     PersonSnapshotRow,
     PlanActionRow,
 )
-from mdt.store.writes import among, chunks, table_of, upsert
+from mdt.store.writes import chunks, table_of, upsert
 
 # The line's fields, copied shallowly: ``dataclasses.asdict`` deep-copies every list.
 LINE_FIELDS = tuple(f.name for f in fields(CaseloadLine))

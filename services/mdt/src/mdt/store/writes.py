@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, any_, literal
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,14 +23,6 @@ def table_of(row_class: type[MdtBase]) -> Table:
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def among(session: Session, column: ColumnElement[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN keys``; on PostgreSQL as ``= ANY(array)``, one parameter however many
-    keys, instead of a list SQLAlchemy renders and binds key by key on every execution."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(list(keys), postgresql.ARRAY(column.type)))
-    return column.in_(keys)
 
 
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

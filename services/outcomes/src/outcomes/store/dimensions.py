@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from outcomes.store.among import among
+from carethread.db import among
 from outcomes.store.rows import Rows
 from outcomes.store.tables import (
     DataOptOutRow,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from outcomes.store.among import among
+from carethread.db import among
 
 R = TypeVar("R")
 CHUNK = 500  # keys per query: well inside every driver's parameter limit

@@ -36,12 +36,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from carethread.db import UnitOfWork
+from carethread.db import UnitOfWork, among
 from outcomes.domain import tallies
 from outcomes.domain.breakdown import RawCount
 from outcomes.domain.indicators import INDICATORS, Dimension, Indicator, Unit
 from outcomes.domain.periods import Period
-from outcomes.store.among import among
 from outcomes.store.indicators import DIMENSION_COLUMNS, UNIT_TABLES, conditions_hold
 from outcomes.store.tables import IndicatorTallyRow, IndicatorTallyStateRow
 
