@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 
@@ -13,6 +14,23 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+@dataclass(frozen=True)
+class Box:
+    """Latitude and longitude bounds around a circle: what an index on the coordinates can
+    narrow a radius search to, before the true distance is checked."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+
+def box_around(lat: float, lon: float, radius_km: float) -> Box:
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)  # wider towards the poles
+    return Box(lat - dlat, lat + dlat, lon - dlon, lon + dlon)
 
 
 def is_valid_coordinate(lat: float | None, lon: float | None) -> bool:

@@ -8,14 +8,13 @@ building it as an expression tree cost more CPU than the rest of the search's Py
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BigInteger, Float, String, Uuid, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.geo import EARTH_RADIUS_KM
+from directory.domain.geo import EARTH_RADIUS_KM, box_around
 from directory.store.facets import no_facets
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Found, Hit
@@ -162,12 +161,10 @@ def _box(c: Criteria, s: _Statement) -> list[str]:
     """The radius's box on latitude and longitude (a b-tree index)."""
     assert c.near is not None
     assert c.radius_km is not None
-    dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
-    dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
-    lat, lon = c.near.latitude, c.near.longitude
+    box = box_around(c.near.latitude, c.near.longitude, c.radius_km)
     return [
-        f"latitude BETWEEN {s.bind(lat - dlat, 'float8')} AND {s.bind(lat + dlat, 'float8')}",
-        f"longitude BETWEEN {s.bind(lon - dlon, 'float8')} AND {s.bind(lon + dlon, 'float8')}",
+        f"latitude BETWEEN {s.bind(box.south, 'float8')} AND {s.bind(box.north, 'float8')}",
+        f"longitude BETWEEN {s.bind(box.west, 'float8')} AND {s.bind(box.east, 'float8')}",
     ]
 
 
@@ -247,8 +244,4 @@ async def search_rows(
             counts.setdefault(facet, {})[value] = n
     if not total:
         return Found(0, [])
-    return Found(total, [hit for _, hit in sorted(hits, key=_first)], counts)
-
-
-def _first(pair: Sequence[Any]) -> Any:
-    return pair[0]
+    return Found(total, [hit for _, hit in sorted(hits, key=itemgetter(0))], counts)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.geo import EARTH_RADIUS_KM, haversine_km
+from directory.domain.geo import EARTH_RADIUS_KM, box_around, haversine_km
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
 from directory.store.row_search import search_rows
@@ -76,11 +76,10 @@ def _box(c: Criteria) -> list[ColumnElement[bool]]:
     assert c.near is not None
     assert c.radius_km is not None
     L = LocationRow.__table__
-    dlat = math.degrees(c.radius_km / EARTH_RADIUS_KM)
-    dlon = dlat / max(math.cos(math.radians(c.near.latitude)), 0.01)
+    box = box_around(c.near.latitude, c.near.longitude, c.radius_km)
     return [
-        L.c.latitude.between(c.near.latitude - dlat, c.near.latitude + dlat),
-        L.c.longitude.between(c.near.longitude - dlon, c.near.longitude + dlon),
+        L.c.latitude.between(box.south, box.north),
+        L.c.longitude.between(box.west, box.east),
     ]
 
 

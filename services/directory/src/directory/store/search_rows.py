@@ -1,7 +1,7 @@
 """The search rows (PostgreSQL only): one narrow row per service at a location, or per
 service with no location, denormalised from the listing's tables so that one statement
 answers a search's words, filters and radius through its indexes (GIN on the tsvector, the
-facet values and the terms; GiST on the point).
+facet values and the terms; a b-tree on latitude and longitude).
 
 Every write path that changes what a search sees (a listing saved or imported, withdrawn,
 reinstated, its capacity changed) calls ``refresh`` in its own transaction, after the
