@@ -12,6 +12,48 @@ import asyncpg
 
 from carethread.testing.databases import admin_dsn
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces: the fields after it start after the last ')'.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def postgres_pids(database: str) -> list[int]:
+    """The server processes serving ``database`` (a backend's title names its database)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or _comm(int(d)) != "postgres":
+            continue
+        try:
+            title = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if f" {database} " in title:
+            out.append(int(d))
+    return out
+
+
+def postgres_cpu_s(database: str) -> float:
+    """User + system seconds of every backend serving ``database`` now (backends that ended
+    are not counted: a service keeps its pool open while it is timed)."""
+    return (
+        sum(t for pid in postgres_pids(database) if (t := process_ticks(pid)) is not None) / TICKS
+    )
+
 
 def _first(path: str, prefix: str) -> str | None:
     try:

@@ -40,7 +40,7 @@ import asyncpg
 import httpx
 
 from bench import machine
-from bench.outcomes.cpu import postgres_cpu_s
+from bench.machine import postgres_cpu_s
 from bench.outcomes.data import Scale, Seeded, seed
 from bench.stats import LagStats, lag_stats
 from carethread.auth import mint_dev_token

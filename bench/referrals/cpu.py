@@ -8,39 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _process_ticks(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces: the fields after it start after the last ')'.
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _postgres_pids(database: str) -> list[int]:
-    """The server processes serving ``database`` (a backend's title names its database)."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or _comm(int(d)) != "postgres":
-            continue
-        try:
-            title = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if f" {database} " in title:
-            out.append(int(d))
-    return out
+from bench.machine import TICKS, postgres_pids, process_ticks
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -61,12 +29,10 @@ class Snapshot:
 
 def snapshot(at: float, groups: dict[str, list[int]], database: str) -> Snapshot:
     processes = {
-        name: sum(t for pid in pids if (t := _process_ticks(pid)) is not None)
+        name: sum(t for pid in pids if (t := process_ticks(pid)) is not None)
         for name, pids in groups.items()
     }
-    postgres = {
-        pid: t for pid in _postgres_pids(database) if (t := _process_ticks(pid)) is not None
-    }
+    postgres = {pid: t for pid in postgres_pids(database) if (t := process_ticks(pid)) is not None}
     return Snapshot(at, _machine_ticks(), processes, postgres)
 
 
