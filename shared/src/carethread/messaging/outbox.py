@@ -32,9 +32,6 @@ from carethread.observability.metrics import ServiceMetrics
 log = get_logger(__name__)
 
 
-LISTENING_POLL_S = 1.0  # the relay's poll while it listens for commits (PostgreSQL)
-
-
 def _lock_key(name: str) -> int:
     """A signed 64-bit advisory-lock key derived from a name."""
     return zlib.crc32(name.encode()) - 2**31
@@ -45,6 +42,7 @@ _PENDING_LOCKS = "carethread.outbox.pending_locks"
 # listens, so a commit in any process (another server worker, another replica) wakes it at
 # once. Each service has its own database, and so its own channel.
 WAKE_CHANNEL = "carethread_outbox"
+LISTENING_POLL_S = 1.0  # the relay's poll while it listens (a safety net)
 
 # One statement for every key a flush is about to write, in key order (so two writers
 # that share keys cannot deadlock each other), and the relay's wake-up (delivered at commit,
@@ -160,7 +158,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._sent: list[int] = []  # positions sent, to be marked published by the next call
-        self._listening = False
+        self._listener: Any = None  # the driver connection LISTENing for commits, if any
         self.connected = False
         self.standby = False
 
@@ -201,24 +199,22 @@ class OutboxRelay:
             self.standby = True
             await asyncio.sleep(1.0)
         self.standby = False
-        listening = await self._listen(conn)
+        await self._listen(conn)
         try:
             await self._connect_and_publish()
         finally:
-            if listening is not None:
+            listener, self._listener = self._listener, None
+            if listener is not None:
                 with contextlib.suppress(Exception):  # the connection may be gone
-                    await listening.remove_listener(WAKE_CHANNEL, self._on_notification)
-            self._listening = False
+                    await listener.remove_listener(WAKE_CHANNEL, self._on_notification)
             await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
-    async def _listen(self, conn: AsyncConnection) -> Any:
-        """LISTEN on the lock's connection (asyncpg); None if the driver cannot."""
+    async def _listen(self, conn: AsyncConnection) -> None:
+        """LISTEN on the lock's connection, if the driver can (asyncpg can)."""
         raw = (await conn.get_raw_connection()).driver_connection
-        if raw is None or not hasattr(raw, "add_listener"):
-            return None
-        await raw.add_listener(WAKE_CHANNEL, self._on_notification)
-        self._listening = True
-        return raw
+        if raw is not None and hasattr(raw, "add_listener"):
+            await raw.add_listener(WAKE_CHANNEL, self._on_notification)
+            self._listener = raw
 
     def _on_notification(self, *_: object) -> None:
         self._wake.set()
@@ -243,7 +239,7 @@ class OutboxRelay:
         # Woken by a commit (this process's, or any process's through LISTEN): the poll is
         # then only a safety net, and a slow one spares an idle service's CPU.
         interval = self._poll_interval
-        if self._listening:
+        if self._listener is not None:
             interval = max(interval, LISTENING_POLL_S)
         # asyncio.timeout, not wait_for: no inner task that a cancelled relay must wait on.
         with contextlib.suppress(TimeoutError):
