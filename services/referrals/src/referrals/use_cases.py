@@ -12,7 +12,7 @@ from datetime import datetime
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
 from carethread.errors import Conflict, Forbidden, InvalidInput, NotFound
-from carethread.events import topics
+from carethread.events import CloudEvent, topics
 from carethread.events.referrals import ReferralReceivedV1
 from carethread.messaging import add_to_outbox
 from carethread.nhs import person_id_for_nhs_number
@@ -34,7 +34,7 @@ from referrals.domain.sla import SlaTargets, triage_due
 from referrals.domain.triage import Move
 from referrals.store import people
 from referrals.store import referrals as store
-from referrals.store.tables import LinkRow, ReferralRow
+from referrals.store.tables import ReferralRow
 
 SERVICE = "referrals"
 
@@ -124,24 +124,32 @@ async def receive_referral(
     except ReferralRejected as e:
         raise InvalidInput.at(e.field, str(e)) from e
     event = events.referral_received(referral)
-    row = store.to_row(referral, created_by=principal.sub, idempotency_key=idempotency_key)
-    row.received_event_id = event.id
-    row.match_key = match_key
     links = await _links(uow, referral, match_key)
-    row.probable_duplicate = any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links)
-    await _record_person(uow, referral, geography, now)
-    uow.session.add(row)
-    await uow.session.flush()  # the referral row exists before rows that refer to it
-    for other_id, kind, matched_on in links:
-        uow.session.add(
-            LinkRow(
-                referral_id=referral.id,
-                linked_referral_id=other_id,
-                kind=kind.value,
-                matched_on=matched_on.value,
-            )
-        )
-    uow.session.add(store.transition_row(None, referral, _intake(referral, principal)))
+    person_event = await _record_person(uow, referral, geography, now)
+    await store.insert_received(
+        uow.session,
+        {
+            **store.columns(referral),
+            "created_by": principal.sub,
+            "idempotency_key": idempotency_key,
+            "received_event_id": event.id,
+            "match_key": match_key,
+            "probable_duplicate": any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links),
+        },
+        store.transition_columns(None, referral, _intake(referral, principal)),
+        [
+            {
+                "referral_id": referral.id,
+                "linked_referral_id": other_id,
+                "kind": kind.value,
+                "matched_on": matched_on.value,
+            }
+            for other_id, kind, matched_on in links
+        ],
+    )
+    # The events in the order they happened: the person's first, then the referral's.
+    if person_event is not None:
+        await add_to_outbox(uow, person_event, topic=topics.REFERRALS, key=str(person.person_id))
     await add_to_outbox(uow, event, topic=ReferralReceivedV1.topic, key=str(person.person_id))
     await record_access(
         uow,
@@ -166,22 +174,20 @@ def _borough(geography: Geography, lives_in: str | None, neighbourhood: str | No
 
 async def _record_person(
     uow: UnitOfWork, referral: Referral, geography: Geography, now: datetime
-) -> None:
-    """Keep the person record and tell the other services: registered the first time,
-    updated when this referral says something new about them."""
+) -> CloudEvent | None:
+    """Keep the person record; the event telling the other services, if there is news:
+    registered the first time, updated when this referral says something new about them."""
     incoming = referral.person
-    row, created = await people.insert_or_lock(uow, incoming, now)
-    if created:
-        event = events.person_registered(incoming, referral, geography, version=row.version)
-    else:
-        person, changed = merged(people.from_row(row), incoming)
-        if not changed:
-            return
-        people.update(row, person, now)
-        event = events.person_updated(
-            person, referral, geography, changed=changed, version=row.version
-        )
-    await add_to_outbox(uow, event, topic=topics.REFERRALS, key=str(incoming.person_id))
+    stored = await people.insert_or_lock(uow, incoming, now)
+    if stored.created:
+        return events.person_registered(incoming, referral, geography, version=stored.version)
+    person, changed = merged(stored.person, incoming)
+    if not changed:
+        return None
+    await people.save_changes(uow, person, now)
+    return events.person_updated(
+        person, referral, geography, changed=changed, version=stored.version + 1
+    )
 
 
 def key_text(key: DemographicKey | None) -> str | None:

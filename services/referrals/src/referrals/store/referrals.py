@@ -6,9 +6,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referrals.domain.lifecycle import OPEN, Status
@@ -55,10 +66,6 @@ def columns(referral: Referral) -> dict[str, Any]:
         "destination_kind": d.kind.value if d else None,
         "destination_id": d.id if d else None,
     }
-
-
-def to_row(referral: Referral, created_by: str, idempotency_key: str | None = None) -> ReferralRow:
-    return ReferralRow(**columns(referral), created_by=created_by, idempotency_key=idempotency_key)
 
 
 def from_row(row: ReferralRow) -> Referral:
@@ -119,7 +126,11 @@ def update_row(row: ReferralRow, referral: Referral) -> None:
 
 
 def transition_row(before: Referral | None, after: Referral, move: Move) -> TransitionRow:
-    return TransitionRow(
+    return TransitionRow(**transition_columns(before, after, move))
+
+
+def transition_columns(before: Referral | None, after: Referral, move: Move) -> dict[str, Any]:
+    return dict(
         referral_id=after.id,
         version=after.version,
         action=move.action.value,
@@ -133,6 +144,28 @@ def transition_row(before: Referral | None, after: Referral, move: Move) -> Tran
         health_signoff=move.health_signoff,
         social_care_signoff=move.social_care_signoff,
     )
+
+
+# Intake writes its rows with Core statements, built once: nothing in the request reads them
+# back, so the ORM's unit of work (identity map, attribute history, flush ordering) is
+# bookkeeping for nothing.
+_INSERT_REFERRAL = insert(cast(Table, ReferralRow.__table__))
+_INSERT_TRANSITION = insert(cast(Table, TransitionRow.__table__))
+_INSERT_LINK = insert(cast(Table, LinkRow.__table__))
+
+
+async def insert_received(
+    session: AsyncSession,
+    referral: dict[str, Any],
+    transition: dict[str, Any],
+    links: Sequence[dict[str, Any]],
+) -> None:
+    """A new referral's row, its first status history entry and its links at the door (the
+    referral first: the others refer to it)."""
+    await session.execute(_INSERT_REFERRAL, referral)
+    await session.execute(_INSERT_TRANSITION, transition)
+    if links:
+        await session.execute(_INSERT_LINK, list(links))
 
 
 async def history(session: AsyncSession, referral_id: uuid.UUID) -> list[TransitionRow]:
