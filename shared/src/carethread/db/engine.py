@@ -6,6 +6,8 @@ import sqlite3
 import time
 from typing import Any
 
+import orjson
+
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -29,6 +31,15 @@ def _is_sqlite_file(url: str) -> bool:
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns are written and read with orjson, several times faster than the standard
+# library's json both ways: read models such as the MDT view decode and encode thousands
+# of JSON values a second. Keys that are not strings are written as strings, as json does.
+JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 SQLITE_LOCK_TIMEOUT = 30  # seconds a transaction waits for the database before failing
 
@@ -56,6 +67,7 @@ def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> Asy
         if _is_sqlite_file(url):
             engine = create_async_engine(
                 url,
+                **JSON_CODEC,
                 connect_args={"timeout": SQLITE_LOCK_TIMEOUT},
                 pool_size=1,
                 max_overflow=0,
@@ -64,10 +76,14 @@ def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> Asy
             )
             _reset_only_open_transactions(engine)
         else:
-            engine = create_async_engine(url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT})
+            engine = create_async_engine(
+                url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT}, **JSON_CODEC
+            )
         _configure_sqlite(engine, reader=reader)
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, **JSON_CODEC
+    )
     _ping_idle_connections(engine)
     return engine
 

@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -90,7 +92,8 @@ def _apply_poll(session: Session) -> None:
     _write_changes(session, pending.changes)
     if pending.timeline:
         session.execute(insert(table_of(TimelineEntryRow)), pending.timeline)
-    refresh(session, sorted(pending.people))
+    # UUIDs compare by their ``int``; sorting by it skips UUID's own (slow) comparisons.
+    refresh(session, sorted(pending.people, key=attrgetter("int")))
 
 
 def _write_changes(session: Session, changes: Sequence[_Change]) -> None:
@@ -119,17 +122,24 @@ def _write_changes(session: Session, changes: Sequence[_Change]) -> None:
 def _stored(session: Session, table: Table, keys: Iterable[Any]) -> dict[Any, dict[str, Any]]:
     key = table.primary_key.columns[_key_name(table)]
     found: dict[Any, dict[str, Any]] = {}
-    for chunk in chunks(sorted(keys)):
+    for chunk in chunks(list(keys)):
         for row in session.execute(select(table).where(among(session, key, chunk))).all():
             values = row._asdict()
             found[values[key.name]] = values
     return found
 
 
+# Both asked once per row a poll changes: a table's column collection is slow to walk.
+@cache
 def _key_name(table: Table) -> str:
     (column,) = table.primary_key.columns  # every table of the view has a one-column key
     return column.name
 
 
+@cache
+def _columns(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.columns)
+
+
 def _blank(table: Table) -> dict[str, Any]:
-    return {column.name: None for column in table.columns}
+    return dict.fromkeys(_columns(table))

@@ -8,10 +8,10 @@ they are only read), and only lines that differ are written back, in one upsert.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from carethread.db import among
-from mdt.domain.caseload import CaseloadLine, summarise
+from mdt.domain.caseload import summarise
 from mdt.domain.person import identify
 from mdt.store.tables import (
     CarePlanRow,
@@ -34,8 +34,6 @@ from mdt.store.tables import (
 )
 from mdt.store.writes import chunks, table_of, upsert
 
-# The line's fields, copied shallowly: ``dataclasses.asdict`` deep-copies every list.
-LINE_FIELDS = tuple(f.name for f in fields(CaseloadLine))
 
 
 def refresh(session: Session, people: Sequence[uuid.UUID]) -> None:
@@ -66,10 +64,7 @@ def _refresh(session: Session, people: Sequence[uuid.UUID]) -> dict[str, uuid.UU
     members = _by_person(session, CareTeamMemberRow, people)
     actions = _by_person(session, PlanActionRow, people)
     measures = _by_person(session, OutcomeMeasureRow, people)
-    stored = {
-        person_id: rows[0]._asdict()
-        for person_id, rows in _by_person(session, CaseloadPersonRow, people).items()
-    }
+    stored = _stored_lines(session, people)
     lines: list[dict[str, Any]] = []
     changed: dict[str, uuid.UUID] = {}
     for person_id in people:
@@ -91,19 +86,39 @@ def _refresh(session: Session, people: Sequence[uuid.UUID]) -> dict[str, uuid.UU
         )
         values: dict[str, Any] = {
             "person_id": person_id,
-            **{name: getattr(line, name) for name in LINE_FIELDS},
+            **vars(line),  # shallowly: ``dataclasses.asdict`` deep-copies every list
             "given_name": identity.given_name,
             "family_name": identity.family_name,
             "birth_date": identity.birth_date,
         }
+        values["line_digest"] = digest = _digest(values)
         before = stored.get(person_id)
-        if before == values:
+        if before is not None and before.line_digest == digest:
             continue  # nothing an open screen would show differently
         lines.append(values)
-        places = [line.neighbourhood] + ([before["neighbourhood"]] if before else [])
+        places = [line.neighbourhood] + ([before.neighbourhood] if before else [])
         changed.update({place: person_id for place in places if place is not None})
     upsert(session, table_of(CaseloadPersonRow), lines)
     return changed
+
+
+def _stored_lines(session: Session, people: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+    """Each stored line's neighbourhood and digest: all a poll needs to know of it."""
+    table = table_of(CaseloadPersonRow)
+    return {
+        row.person_id: row
+        for row in session.execute(
+            select(table.c.person_id, table.c.neighbourhood, table.c.line_digest).where(
+                among(session, table.c.person_id, people)
+            )
+        ).all()
+    }
+
+
+def _digest(values: dict[str, Any]) -> str:
+    """The same for the same line: its values are built in one order from the same types,
+    so their ``repr`` is too."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
 def _tell_streams(session: Session, changed: dict[str, uuid.UUID]) -> None:

@@ -219,6 +219,9 @@ class CaseloadPersonRow(MdtBase):
     carer: Mapped[bool] = mapped_column(Boolean)
     no_gp: Mapped[bool] = mapped_column(Boolean)
     interpreter_needed: Mapped[bool] = mapped_column(Boolean)
+    # A digest of all the columns above, as ``store.projection`` computed them: a poll
+    # compares digests to tell which lines changed, instead of reading every line back.
+    line_digest: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class NeighbourhoodChangeRow(MdtBase):
