@@ -313,3 +313,36 @@ async def test_a_person_without_an_nhs_number_is_triaged_like_anyone(door: Front
     assert r.status_code == 200, r.text
     assert r.json()["referral"]["status"] == "routed"
     assert json.dumps(r.json()).count(ref) >= 2
+
+
+async def test_a_queue_line_shows_the_referral_as_reading_it_does(door: FrontDoor) -> None:
+    """The queue's lines are built apart from the single read (columns straight to JSON):
+    each must say exactly what reading that referral says, destination and clocks included."""
+    received = await door.refer(urgency="urgent")
+    waiting = received["referral_id"]
+    door.clock.advance(minutes=5)
+    accepted = (await door.refer(person={**referral()["person"], "nhs_number": None}))[
+        "referral_id"
+    ]
+    await door.act(accepted, "claim")
+    door.clock.advance(minutes=30)
+    decision = {"decision": "accept", "destination": MDT}
+    assert (await door.act(accepted, "triage", decision)).status_code == 200
+    door.clock.advance(hours=30)  # the urgent one is now past its due time
+
+    lines = {line["id"]: line for line in (await door.queue())["items"]}
+    assert set(lines) == {waiting, accepted}
+    for referral_id, line in lines.items():
+        r = await door.client.get(
+            f"/api/v1/referrals/{referral_id}", headers=door.as_("triager", org="93C")
+        )
+        read = r.json()
+        del read["linked"], read["involvement"]
+        assert line == read
+    assert lines[waiting]["breached_sla"] is True
+    assert lines[accepted]["destination"] == MDT
+    assert lines[accepted]["person"]["nhs_number"] is None
+    # The receipt's referral is the line as it was then: only the clocks have moved on.
+    moved = {"breached_sla", "seconds_in_status"}
+    then = {k: v for k, v in received["referral"].items() if k not in moved}
+    assert then == {k: v for k, v in lines[waiting].items() if k not in moved}

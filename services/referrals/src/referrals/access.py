@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, Table, and_, false, or_
 
 from carethread.auth import Principal
 from referrals.domain.lifecycle import Action
 from referrals.domain.referral import DestinationKind
 from referrals.store.tables import ReferralRow
+
+# The table's own columns (not the ORM's attributes): the clauses go into Core statements.
+_R = cast(Table, ReferralRow.__table__).c
 
 ADMIN = "admin"
 TRIAGER = "triager"
@@ -89,12 +93,10 @@ def visible_clause(principal: Principal) -> ColumnElement[bool] | None:
         return None
     either: list[ColumnElement[bool]] = []
     if TRIAGER in principal.roles:
-        either.append(
-            or_(ReferralRow.borough.is_(None), ReferralRow.borough.in_(sorted(principal.boroughs)))
-        )
+        either.append(or_(_R.borough.is_(None), _R.borough.in_(sorted(principal.boroughs))))
     if principal.org:
-        either.append(ReferralRow.referrer_org == principal.org)
-        either.append(ReferralRow.gp_practice_code == principal.org)
+        either.append(_R.referrer_org == principal.org)
+        either.append(_R.gp_practice_code == principal.org)
     either.extend(_received_by(principal))
     return or_(*either) if either else false()
 
@@ -103,11 +105,11 @@ def _received_by(principal: Principal) -> Iterable[ColumnElement[bool]]:
     mdt = DestinationKind.NEIGHBOURHOOD_MDT.value
     if principal.neighbourhoods:
         yield and_(
-            ReferralRow.destination_kind == mdt,
-            ReferralRow.destination_id.in_(sorted(principal.neighbourhoods)),
+            _R.destination_kind == mdt,
+            _R.destination_id.in_(sorted(principal.neighbourhoods)),
         )
     if principal.teams:
         yield and_(
-            ReferralRow.destination_kind != mdt,
-            ReferralRow.destination_id.in_(sorted(principal.teams)),
+            _R.destination_kind != mdt,
+            _R.destination_id.in_(sorted(principal.teams)),
         )

@@ -8,6 +8,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
@@ -55,7 +58,7 @@ def _intake(referral: Referral, principal: Principal) -> Move:
     )
 
 
-async def _original(uow: UnitOfWork, row: ReferralRow, principal: Principal) -> Received:
+async def _original(uow: UnitOfWork, row: Row[Any], principal: Principal) -> Received:
     if row.created_by != principal.sub and row.referrer_org != principal.org:
         raise Conflict("This Idempotency-Key was used for another referrer's referral.")
     if row.received_event_id is None:  # received before event ids were kept on the row

@@ -10,7 +10,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     RowMapping,
+    ScalarSelect,
     Table,
     and_,
     bindparam,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +71,7 @@ def columns(referral: Referral) -> dict[str, Any]:
     }
 
 
-def from_row(row: ReferralRow) -> Referral:
+def from_row(row: ReferralRow | Row[Any]) -> Referral:
     return Referral(
         id=row.id,
         person=people.from_row(row),
@@ -177,14 +180,23 @@ async def history(session: AsyncSession, referral_id: uuid.UUID) -> list[Transit
     return list(rows.all())
 
 
-async def by_idempotency_key(session: AsyncSession, key: str) -> ReferralRow | None:
-    row: ReferralRow | None = await session.scalar(
-        select(ReferralRow).where(ReferralRow.idempotency_key == key)
-    )
-    return row
+_BY_IDEMPOTENCY_KEY = select(cast(Table, ReferralRow.__table__)).where(
+    ReferralRow.idempotency_key == bindparam("key")
+)
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> Row[Any] | None:
+    """The referral an idempotency key was used for, as its row's columns: intake asks on
+    every request with a key (every FHIR message), and nearly always finds none."""
+    return (await session.execute(_BY_IDEMPOTENCY_KEY, {"key": key})).first()
 
 
 UNTRIAGED = (Status.RECEIVED.value, Status.IN_TRIAGE.value)
+# The queue is read with Core statements on the table's own columns: ORM attributes in a
+# statement would send it through the ORM's compile and loading steps for rows that are only
+# ever turned into JSON.
+REFERRAL = cast(Table, ReferralRow.__table__)
+_R = REFERRAL.c
 
 
 def status_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
@@ -192,7 +204,7 @@ def status_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
     only use the partial indexes over the waiting statuses (referrals_0007) when it sees
     that the statuses asked for are among them, and a prepared statement's generic plan
     would not know the values."""
-    return ReferralRow.status.in_(
+    return _R.status.in_(
         bindparam("statuses", list(statuses), expanding=True, literal_execute=True)
     )
 
@@ -200,11 +212,11 @@ def status_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Still waiting for triage past its due time (the index referrals_0007 holds)."""
     return and_(
-        ReferralRow.triaged_at.is_(None),
-        ReferralRow.status.in_(
+        _R.triaged_at.is_(None),
+        _R.status.in_(
             bindparam("untriaged", list(UNTRIAGED), expanding=True, literal_execute=True)
         ),
-        ReferralRow.triage_due_at < now,
+        _R.triage_due_at < now,
     )
 
 
@@ -213,13 +225,13 @@ def breached_clause(now: datetime) -> ColumnElement[bool]:
     halves never overlap (one is triaged, the other not), so each can be counted and paged
     apart, off its own partial index."""
     # Null-safe in both halves, so that NOT(clause) is exactly "not breached".
-    return or_(ReferralRow.triaged_late, overdue_clause(now))
+    return or_(_R.triaged_late, overdue_clause(now))
 
 
 # What a line of the queue shows (api.schemas.ReferralRead): not the story, contact details
 # or bookkeeping columns, which a page of 50 would otherwise carry for nothing.
 QUEUE_COLUMNS = tuple(
-    ReferralRow.__table__.c[name]
+    _R[name]
     for name in (
         "id", "person_id", "nhs_number", "given_name", "family_name", "birth_date", "sex",
         "postcode", "gp_practice_code", "ethnicity_code", "preferred_language",
@@ -229,6 +241,7 @@ QUEUE_COLUMNS = tuple(
         "claimed_by", "destination", "probable_duplicate",
     )
 )  # fmt: skip
+SOONEST_DUE = (_R.triage_due_at, _R.id)
 
 
 @dataclass(frozen=True)
@@ -242,37 +255,53 @@ class QueueFilter:
     visible: ColumnElement[bool] | None = None  # what the user may see (None: everything)
 
 
+def _count(where: ColumnElement[bool]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(REFERRAL).where(where).scalar_subquery()
+
+
 async def queue(
     session: AsyncSession, f: QueueFilter, *, now: datetime, limit: int, offset: int
 ) -> tuple[int, Sequence[RowMapping]]:
     """The front-door queue, most pressing first (soonest due), filtered: a page of
-    :data:`QUEUE_COLUMNS`."""
+    :data:`QUEUE_COLUMNS`, and how many match in all.
+
+    One round trip: the count rides along with each line of the page (PostgreSQL and SQLite
+    work an uncorrelated scalar subquery out once); only a page past the end asks again."""
     where: list[ColumnElement[bool]] = []
     if f.statuses:
         where.append(status_in(f.statuses))
     if f.borough:
-        where.append(ReferralRow.borough == f.borough)
+        where.append(_R.borough == f.borough)
     if f.neighbourhood:
-        where.append(ReferralRow.neighbourhood == f.neighbourhood)
+        where.append(_R.neighbourhood == f.neighbourhood)
     if f.urgency:
-        where.append(ReferralRow.urgency == f.urgency)
+        where.append(_R.urgency == f.urgency)
     if f.received_before:
-        where.append(ReferralRow.received_at < f.received_before)
+        where.append(_R.received_at < f.received_before)
     if f.visible is not None:
         where.append(f.visible)
     if f.breached:
         return await _breached(session, where, now=now, limit=limit, offset=offset)
     if f.breached is False:
         where.append(~breached_clause(now))
-    total = await session.scalar(select(func.count()).select_from(ReferralRow).where(*where))
-    rows = await session.execute(
-        select(*QUEUE_COLUMNS)
-        .where(*where)
-        .order_by(ReferralRow.triage_due_at, ReferralRow.id)
-        .limit(limit)
-        .offset(offset)
+    matching = and_(*where) if where else true()
+    total = _count(matching)
+    rows = (
+        (
+            await session.execute(
+                select(total.label("total"), *QUEUE_COLUMNS)
+                .where(matching)
+                .order_by(*SOONEST_DUE)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+        .mappings()
+        .all()
     )
-    return total or 0, rows.mappings().all()
+    if rows:
+        return rows[0]["total"], rows
+    return await session.scalar(select(total)) or 0, rows
 
 
 async def _breached(
@@ -286,25 +315,28 @@ async def _breached(
     """Breached referrals as two disjoint halves, triaged late and overdue: counted and
     paged from one index each, then merged, rather than one OR that PostgreSQL can only
     answer by reading every breached row of the table."""
-    halves = [and_(*where, ReferralRow.triaged_late), and_(*where, overdue_clause(now))]
-    counts = [
-        select(func.count()).select_from(ReferralRow).where(half).scalar_subquery()
-        for half in halves
-    ]
-    total = await session.scalar(select(counts[0] + counts[1]))
+    halves = [and_(*where, _R.triaged_late), and_(*where, overdue_clause(now))]
+    total = _count(halves[0]) + _count(halves[1])
     firsts = [
-        select(*QUEUE_COLUMNS)
-        .where(half)
-        .order_by(ReferralRow.triage_due_at, ReferralRow.id)
-        .limit(offset + limit)
-        .subquery()
+        select(*QUEUE_COLUMNS).where(half).order_by(*SOONEST_DUE).limit(offset + limit).subquery()
         for half in halves
     ]
     merged = union_all(*(select(first) for first in firsts)).subquery()
-    rows = await session.execute(
-        select(merged).order_by(merged.c.triage_due_at, merged.c.id).limit(limit).offset(offset)
+    rows = (
+        (
+            await session.execute(
+                select(total.label("total"), merged)
+                .order_by(merged.c.triage_due_at, merged.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+        .mappings()
+        .all()
     )
-    return total or 0, rows.mappings().all()
+    if rows:
+        return rows[0]["total"], rows
+    return await session.scalar(select(total)) or 0, rows
 
 
 async def person_without_nhs_number(session: AsyncSession, match_key: str) -> uuid.UUID | None:
