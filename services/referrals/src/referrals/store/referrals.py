@@ -13,6 +13,7 @@ from sqlalchemy import (
     Row,
     RowMapping,
     ScalarSelect,
+    Select,
     Table,
     and_,
     bindparam,
@@ -339,14 +340,36 @@ async def _breached(
     return await session.scalar(select(total)) or 0, rows
 
 
+# Matching at the door runs on every intake: its statements are built once, on the table's
+# columns, with the values bound.
+_PERSON_WITHOUT_NHS_NUMBER = (
+    select(_R.person_id)
+    .where(_R.match_key == bindparam("match_key"), _R.nhs_number.is_(None))
+    .order_by(_R.received_at)
+    .limit(1)
+)
+
+
 async def person_without_nhs_number(session: AsyncSession, match_key: str) -> uuid.UUID | None:
     person_id: uuid.UUID | None = await session.scalar(
-        select(ReferralRow.person_id)
-        .where(ReferralRow.match_key == match_key, ReferralRow.nhs_number.is_(None))
-        .order_by(ReferralRow.received_at)
-        .limit(1)
+        _PERSON_WITHOUT_NHS_NUMBER, {"match_key": match_key}
     )
     return person_id
+
+
+def _open_referrals(same_person: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(_R.id, _R.nhs_number, _R.status, _R.received_at, _R.reason_codes)
+        .where(same_person, _R.status.in_([s.value for s in OPEN]))
+        .order_by(_R.received_at)
+        .limit(50)
+    )
+
+
+_OPEN_FOR_PERSON = _open_referrals(_R.person_id == bindparam("person_id"))
+_OPEN_FOR_PERSON_OR_MATCH = _open_referrals(
+    or_(_R.person_id == bindparam("person_id"), _R.match_key == bindparam("match_key"))
+)
 
 
 async def open_referrals_for(
@@ -354,22 +377,14 @@ async def open_referrals_for(
 ) -> Sequence[RowMapping]:
     """Open referrals for this person (same person id, or the same demographic match key):
     what matching at the door compares, not whole rows."""
-    same = ReferralRow.person_id == person_id
     if match_key:
-        same = or_(same, ReferralRow.match_key == match_key)
-    rows = await session.execute(
-        select(
-            ReferralRow.id,
-            ReferralRow.nhs_number,
-            ReferralRow.status,
-            ReferralRow.received_at,
-            ReferralRow.reason_codes,
+        found = await session.execute(
+            _OPEN_FOR_PERSON_OR_MATCH, {"person_id": person_id, "match_key": match_key}
         )
-        .where(same, ReferralRow.status.in_([s.value for s in OPEN]))
-        .order_by(ReferralRow.received_at)
-        .limit(50)
-    )
-    return rows.mappings().all()
+    else:
+        found = await session.execute(_OPEN_FOR_PERSON, {"person_id": person_id})
+    rows: Sequence[RowMapping] = found.mappings().all()
+    return rows
 
 
 async def involvement_of(session: AsyncSession, person_id: uuid.UUID) -> list[InvolvementRow]:
