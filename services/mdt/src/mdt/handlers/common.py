@@ -11,8 +11,7 @@ from datetime import datetime
 from carethread.db import UnitOfWork
 from carethread.events import CloudEvent
 from carethread.messaging import EventRouter
-from mdt.store.poll import Poll, Record, poll
-from mdt.store.tables import SourceFreshnessRow
+from mdt.store.poll import Poll, poll
 
 router = EventRouter()
 
@@ -29,19 +28,7 @@ def changes(uow: UnitOfWork) -> Poll:
 def mark_fresh(uow: UnitOfWork, envelope: CloudEvent) -> None:
     """Per source: the latest event applied (by its time, then id, so the answer does not
     depend on arrival order) and how many were applied."""
-    poll = changes(uow)
-    now = poll.begun
-
-    def applied(row: Record) -> None:
-        row.events_applied += 1
-        row.applied_at = now
-        if row.last_event_time is None or (envelope.time, envelope.id) >= (
-            row.last_event_time,
-            row.last_event_id,
-        ):
-            row.last_event_id, row.last_event_time = envelope.id, envelope.time
-
-    poll.change(SourceFreshnessRow, source_service(envelope), applied, events_applied=0)
+    changes(uow).applied(source_service(envelope), envelope.id, envelope.time)
 
 
 def add_to_timeline(

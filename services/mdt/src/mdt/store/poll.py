@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from carethread.db import among
 from mdt.store.projection import refresh
+from mdt.store.shared_rows import SourceApplied, count_changes, merge_freshness
 from mdt.store.tables import MdtBase, TimelineEntryRow
 from mdt.store.writes import chunks, table_of, upsert
 
@@ -52,6 +53,7 @@ class Poll:
     changes: list[_Change] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     people: set[uuid.UUID] = field(default_factory=set)
+    sources: dict[str, SourceApplied] = field(default_factory=dict)
 
     def change(
         self, table: type[MdtBase], key: Any, apply: Callable[[Record], None], **bare: Any
@@ -63,6 +65,13 @@ class Poll:
 
     def add_to_timeline(self, **entry: Any) -> None:
         self.timeline.append(entry)
+
+    def applied(self, source: str, event_id: uuid.UUID, event_time: datetime) -> None:
+        """Count an event of ``source`` in the view's freshness."""
+        counted = self.sources.get(source)
+        if counted is None:
+            counted = self.sources[source] = SourceApplied(event_id, event_time)
+        counted.add(event_id, event_time)
 
     def refresh(self, person_id: uuid.UUID) -> None:
         """Recompute this person's caseload line once the poll's changes are written."""
@@ -93,7 +102,10 @@ def _apply_poll(session: Session) -> None:
     if pending.timeline:
         session.execute(insert(table_of(TimelineEntryRow)), pending.timeline)
     # UUIDs compare by their ``int``; sorting by it skips UUID's own (slow) comparisons.
-    refresh(session, sorted(pending.people, key=attrgetter("int")))
+    moved = refresh(session, sorted(pending.people, key=attrgetter("int")))
+    # Last, the rows every consumer of the view writes (``store.shared_rows``).
+    count_changes(session, moved, pending.begun)
+    merge_freshness(session, pending.sources, pending.begun)
 
 
 def _write_changes(session: Session, changes: Sequence[_Change]) -> None:
@@ -116,7 +128,7 @@ def _write_changes(session: Session, changes: Sequence[_Change]) -> None:
         if vars(record) != stored[table].get(key):
             changed[table].append(vars(record))
     for table in sorted(changed, key=lambda t: t.name):  # one order of locks, always
-        upsert(session, table, changed[table])
+        upsert(session, table, sorted(changed[table], key=_by_key(table)))
 
 
 def _stored(session: Session, table: Table, keys: Iterable[Any]) -> dict[Any, dict[str, Any]]:
@@ -127,6 +139,12 @@ def _stored(session: Session, table: Table, keys: Iterable[Any]) -> dict[Any, di
             values = row._asdict()
             found[values[key.name]] = values
     return found
+
+
+def _by_key(table: Table) -> Callable[[dict[str, Any]], Any]:
+    """Rows in key order, so two transactions writing the same rows lock them in one order."""
+    name = _key_name(table)
+    return lambda row: row[name].int if isinstance(row[name], uuid.UUID) else row[name]
 
 
 # Both asked once per row a poll changes: a table's column collection is slow to walk.

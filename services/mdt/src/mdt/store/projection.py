@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -27,7 +26,6 @@ from mdt.store.tables import (
     CaseloadPersonRow,
     CaseloadReferralRow,
     MdtBase,
-    NeighbourhoodChangeRow,
     OutcomeMeasureRow,
     PersonSnapshotRow,
     PlanActionRow,
@@ -35,13 +33,13 @@ from mdt.store.tables import (
 from mdt.store.writes import chunks, table_of, upsert
 
 
-
-def refresh(session: Session, people: Sequence[uuid.UUID]) -> None:
-    """Recompute the caseload lines of ``people`` (sorted, so locks are taken in order)."""
+def refresh(session: Session, people: Sequence[uuid.UUID]) -> dict[str, uuid.UUID]:
+    """Recompute the caseload lines of ``people`` (sorted, so locks are taken in order);
+    return the neighbourhoods whose caseload moved, each with the last person who moved it."""
     changed: dict[str, uuid.UUID] = {}
     for chunk in chunks(people):
         changed.update(_refresh(session, chunk))
-    _tell_streams(session, changed)
+    return changed
 
 
 def _by_person(
@@ -93,20 +91,22 @@ def _refresh(session: Session, people: Sequence[uuid.UUID]) -> dict[str, uuid.UU
         }
         values["line_digest"] = digest = _digest(values)
         before = stored.get(person_id)
-        if before is not None and before.line_digest == digest:
+        if before is not None and before[1] == digest:
             continue  # nothing an open screen would show differently
         lines.append(values)
-        places = [line.neighbourhood] + ([before.neighbourhood] if before else [])
+        places = [line.neighbourhood] + ([before[0]] if before else [])
         changed.update({place: person_id for place in places if place is not None})
     upsert(session, table_of(CaseloadPersonRow), lines)
     return changed
 
 
-def _stored_lines(session: Session, people: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+def _stored_lines(
+    session: Session, people: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str | None, str | None]]:
     """Each stored line's neighbourhood and digest: all a poll needs to know of it."""
     table = table_of(CaseloadPersonRow)
     return {
-        row.person_id: row
+        row.person_id: (row.neighbourhood, row.line_digest)
         for row in session.execute(
             select(table.c.person_id, table.c.neighbourhood, table.c.line_digest).where(
                 among(session, table.c.person_id, people)
@@ -119,31 +119,3 @@ def _digest(values: dict[str, Any]) -> str:
     """The same for the same line: its values are built in one order from the same types,
     so their ``repr`` is too."""
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
-
-
-def _tell_streams(session: Session, changed: dict[str, uuid.UUID]) -> None:
-    """Move the change counter of every neighbourhood a line left, joined or changed in."""
-    if not changed:
-        return
-    now = datetime.now(UTC)
-    table = table_of(NeighbourhoodChangeRow)
-    counted = select(table.c.neighbourhood, table.c.version)
-    versions: dict[str, int] = {
-        place: version
-        for place, version in session.execute(
-            counted.where(among(session, table.c.neighbourhood, sorted(changed)))
-        ).all()
-    }
-    upsert(
-        session,
-        table,
-        [
-            {
-                "neighbourhood": place,
-                "version": versions.get(place, 0) + 1,
-                "changed_at": now,
-                "person_id": person_id,
-            }
-            for place, person_id in sorted(changed.items())
-        ],
-    )

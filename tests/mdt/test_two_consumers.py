@@ -1,0 +1,85 @@
+"""Two consumers in the view's group (``MDT_WORKERS=2``, or two replicas) apply their own
+partitions at the same time: the view they build together is the one a single consumer
+builds. A person's rows are only ever written by the consumer of that person's partition;
+the rows every consumer writes (freshness, the streams' change counters) are merged by
+the database, so neither consumer's update is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+import zlib
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from carethread.events import CloudEvent
+from carethread.testing.databases import temporary_postgres_database
+from mdt.store.shared_rows import count_changes
+from mdt.store.tables import NeighbourhoodChangeRow, SourceFreshnessRow
+from tests.mdt.history import history
+from tests.mdt.support import view
+
+PARTITIONS = 6  # per topic; each consumer gets half of them
+
+
+def _consumer_of(event: CloudEvent) -> int:
+    """Which of two consumers gets the event: its key's partition, as the broker assigns."""
+    key = event.personid or event.subject
+    return zlib.crc32(key.encode()) % PARTITIONS % 2
+
+
+async def test_two_consumers_at_once_build_the_view_one_builds(postgres_url: str) -> None:
+    events = history(80, seed=11)
+    rng = random.Random(2)
+    shares: list[list[CloudEvent]] = [[], []]
+    for event in events:
+        shares[_consumer_of(event)].append(event)
+    for share in shares:
+        rng.shuffle(share)  # each consumer's topics interleave any old way
+    assert all(len(share) > 200 for share in shares)
+    single_order = events[:]
+    rng.shuffle(single_order)
+
+    async with (
+        temporary_postgres_database() as other_url,
+        view(postgres_url) as first,
+        view(postgres_url) as second,
+        view(other_url) as single,
+    ):
+        # Small polls, so the two consumers' transactions overlap many times.
+        await asyncio.gather(first.apply(shares[0], batch=15), second.apply(shares[1], batch=15))
+        await single.apply(single_order, batch=100)
+
+        together, alone = await first.contents(), await single.contents()
+        assert together == alone
+        async with first.sessions() as session:
+            applied = sum((await session.scalars(select(SourceFreshnessRow.events_applied))).all())
+        assert applied == len(events)
+
+
+async def test_a_neighbourhood_counter_moved_by_two_transactions_at_once_moves_twice(
+    postgres_url: str,
+) -> None:
+    async with view(postgres_url) as v:
+        person = uuid.uuid4()
+        now = datetime.now(UTC)
+        async with v.sessions() as first, v.sessions() as second:
+            await first.run_sync(lambda s: count_changes(s, {"U84655": person}, now))
+            # The second waits for the first's row lock; it must add to the first's count.
+            waiting = asyncio.create_task(
+                second.run_sync(lambda s: count_changes(s, {"U84655": person}, now))
+            )
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            await first.commit()
+            await waiting
+            await second.commit()
+        async with v.sessions() as session:
+            version = await session.scalar(
+                select(NeighbourhoodChangeRow.version).where(
+                    NeighbourhoodChangeRow.neighbourhood == "U84655"
+                )
+            )
+        assert version == 2
