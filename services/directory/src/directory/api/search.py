@@ -35,10 +35,13 @@ def _borough(value: str | None) -> str | None:
 async def _results(
     uow: UnitOfWork, found: Found, near: Point | None, *, now: Now, stale_after: timedelta
 ) -> list[SearchResult]:
-    ids = [h.service_id for h in found.hits]
-    rows = await results.summaries(uow.session, ids)
-    places = await results.places(uow.session, ids) if near is not None else {}
-    labels = await results.labels(uow.session, ids)
+    if found.details is not None:
+        rows, places, labels = found.details.summaries, found.details.places, found.details.labels
+    else:
+        ids = [h.service_id for h in found.hits]
+        rows = await results.summaries(uow.session, ids)
+        places = await results.places(uow.session, ids) if near is not None else {}
+        labels = await results.labels(uow.session, ids)
     out = []
     for hit in found.hits:
         row = rows[hit.service_id]
@@ -129,7 +132,9 @@ async def search_services(
         sort=sort or ("relevance" if q else "distance" if near else "name"),
     )
     criteria, understood = await searching.complete(uow, base, q=q, taxonomy=taxonomy or [])
-    found = await search(uow.session, criteria, offset=(page - 1) * per_page, limit=per_page)
+    found = await search(
+        uow.session, criteria, offset=(page - 1) * per_page, limit=per_page, details=True
+    )
     planned = understood.plan
     return SearchPage(
         total=found.total,

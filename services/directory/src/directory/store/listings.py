@@ -179,8 +179,8 @@ async def index_texts(
         dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
         statement = dialect_insert(SearchWordRow).on_conflict_do_nothing(index_elements=["word"])
         await session.execute(statement, [{"word": w} for w in sorted(words)])
+    await search_rows.refresh(session, [r.id for r in rows])
     if _is_postgres(session):
-        await search_rows.refresh(session, [r.id for r in rows])
         return
     if replacing:
         await session.execute(
@@ -205,16 +205,16 @@ async def index_texts(
 async def index_text(session: AsyncSession, row: ServiceRow) -> None:
     """Keep the full-text index and the spelling vocabulary up to date with ``row``.
 
-    PostgreSQL derives its ``tsvector`` from the row itself (a generated column) and its
-    search rows are rebuilt here (after the rows searches filter on are written); SQLite's
+    The search rows are rebuilt here (after the rows searches filter on are written).
+    PostgreSQL derives its ``tsvector`` from the row itself (a generated column); SQLite's
     FTS5 table is kept here. Only active listings are in it: withdrawn ones drop out."""
     words = {w for w in tokens(f"{row.name} {row.keywords} {row.description}") if len(w) > 2}
     if words:
         dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
         statement = dialect_insert(SearchWordRow).values([{"word": w[:100]} for w in sorted(words)])
         await session.execute(statement.on_conflict_do_nothing(index_elements=["word"]))
+    await search_rows.refresh(session, [row.id])
     if _is_postgres(session):
-        await search_rows.refresh(session, [row.id])
         return
     await session.execute(
         text("DELETE FROM service_fts WHERE service_id = :id"), {"id": row.id.hex}

@@ -11,18 +11,27 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, String, Uuid, column, text
+from sqlalchemy import JSON, BigInteger, Boolean, ColumnClause, Float, String, Uuid, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import UtcDateTime
 from directory.domain.geo import EARTH_RADIUS_KM, box_around
 from directory.store.facets import no_facets
+from directory.store.results import Place, Summary
 from directory.store.search_terms import any_words, phrase_postgres
-from directory.store.search_types import Criteria, Found, Hit
+from directory.store.search_types import Criteria, Details, Found, Hit
 
-# A plan for these very values: a prepared statement's generic plan (chosen after a few
-# runs) cannot tell a rare word from a common one or a wide radius from a narrow one, and
-# was seen to read a whole box row by row, ten times slower.
-CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+# For this transaction only, in one round trip:
+# - a plan for these very values: a prepared statement's generic plan (chosen after a few
+#   runs) cannot tell a rare word from a common one or a wide radius from a narrow one, and
+#   was seen to read a whole box row by row, ten times slower;
+# - no parallel workers: a broad search planned with two of them spent about 2.5 times the
+#   CPU of one process (each worker scans, sorts and starts up), for a small gain in its own
+#   latency; searches come many at once on a few cores, where the CPU is what runs out.
+CUSTOM_PLANS = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
 _RESULT = (
     column("kind", String),
     column("service_id", Uuid),
@@ -31,6 +40,38 @@ _RESULT = (
     column("d", Float),
     column("n", BigInteger),
 )
+# What a page of results shows of each hit (``with_details``), NULL on the other rows.
+_DETAILS: tuple[ColumnClause[Any], ...] = (
+    column("organization_name", String),
+    column("description", String),
+    column("boroughs", JSON),
+    column("languages", JSON),
+    column("free", Boolean),
+    column("capacity", String),
+    column("referral_route", String),
+    column("last_verified_at", UtcDateTime),
+    # Lists as the driver reads them: an ARRAY type would process every item again.
+    column("labels"),
+    column("place_names"),
+    column("place_postcodes"),
+    column("place_latitudes"),
+    column("place_longitudes"),
+)
+# The same, in SQL: ``store.results`` (summaries, labels, places) for the page's services,
+# in the order those read them.
+_DETAILS_SQL = """, o.name, s.description, s.document -> 'boroughs', s.document -> 'languages',
+    s.free, CAST(s.capacity AS text), CAST(s.referral_route AS text), s.last_verified_at,
+    ARRAY(SELECT coalesce(t.code, CAST(t.id AS text)) FROM service_taxonomy st
+        JOIN taxonomy_term t ON t.id = st.term_id WHERE st.service_id = page.service_id),
+    {places}
+    FROM page JOIN service s ON s.id = page.service_id
+    JOIN organization o ON o.id = s.organization_id"""
+_PLACES_SQL = """ARRAY(SELECT CAST(l.name AS text) FROM {located}),
+    ARRAY(SELECT CAST(l.postcode AS text) FROM {located}),
+    ARRAY(SELECT l.latitude FROM {located}), ARRAY(SELECT l.longitude FROM {located})"""
+_LOCATED_SQL = """service_at_location sal JOIN location l ON l.id = sal.location_id
+    WHERE sal.service_id = page.service_id AND l.latitude IS NOT NULL
+        AND l.longitude IS NOT NULL ORDER BY l.name, l.id"""
 
 
 class _Statement:
@@ -178,8 +219,11 @@ def _order(c: Criteria) -> str:
     return f"score DESC, d NULLS LAST, {name}, service_id"
 
 
-def statement(c: Criteria, *, offset: int, limit: int, facets: bool) -> tuple[str, dict[str, Any]]:
-    """The search's SQL and its values."""
+def statement(
+    c: Criteria, *, offset: int, limit: int, facets: bool, details: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """The search's SQL and its values; with ``details``, each hit's row also carries what
+    a page of results shows of it (``_DETAILS``)."""
     s = _Statement()
     conditions = _conditions(c, s)
     score = "CAST(0 AS real)"
@@ -193,48 +237,107 @@ def statement(c: Criteria, *, offset: int, limit: int, facets: bool) -> tuple[st
         if c.radius_km is not None:
             conditions += [*_box(c, s), f"{distance} <= {s.bind(c.radius_km, 'float8')}"]
     order = _order(c)
+    hit = "SELECT 'hit' AS kind, page.service_id, CAST(page.name AS text) AS key, score, d, n"
+    if details:
+        places = (
+            _PLACES_SQL.format(located=_LOCATED_SQL)
+            if c.near is not None
+            else ("NULL, NULL, NULL, NULL")
+        )
+        hit += _DETAILS_SQL.format(places=places)
+    else:
+        hit += " FROM page"
+    others = ", NULL" * len(_DETAILS) if details else ""
     # Every value is bound; the text is put together from this module's own fragments.
-    parts = [
-        f"""(SELECT 'hit' AS kind, service_id, CAST(name AS text) AS key, score, d,
-            row_number() OVER (ORDER BY {order}) AS n
-        FROM found ORDER BY {order}
-        LIMIT {s.bind(limit, "bigint")} OFFSET {s.bind(offset, "bigint")})""",  # noqa: S608
-        "SELECT 'total', NULL, NULL, NULL, NULL, count(*) FROM found",
-    ]
+    total = f"SELECT 'total', NULL, NULL, NULL, NULL, count(*){others} FROM found"  # noqa: S608
+    parts = [hit, total]
     if facets:
         # Every facet value of a service once (the row holds them all), and its terms:
-        # counted by id first, then named (tens of terms, not thousands of tags).
+        # the rows alike counted together first (most share their facet values with many
+        # others), then their values; terms counted by id, then named.
         parts += [
-            """SELECT 'facet', NULL, value, NULL, NULL, count(*)
-            FROM (SELECT unnest(facets) AS value FROM found) AS facet_values GROUP BY value""",
-            """SELECT 'taxonomy', NULL, coalesce(t.code, CAST(t.id AS text)), NULL, NULL, tags.n
-            FROM (SELECT unnest(term_ids) AS term_id, count(*) AS n FROM found GROUP BY 1) AS tags
-            JOIN taxonomy_term t ON t.id = tags.term_id""",
+            f"""SELECT 'facet', NULL, value, NULL, NULL, CAST(sum(alike.n) AS bigint){others}
+            FROM (SELECT facets, count(*) AS n FROM found GROUP BY facets) AS alike,
+                unnest(alike.facets) AS value
+            GROUP BY value""",  # noqa: S608
+            f"""SELECT 'taxonomy', NULL, coalesce(t.code, CAST(t.id AS text)), NULL, NULL,
+                tags.n{others}
+            FROM (SELECT term_id, CAST(sum(alike.n) AS bigint) AS n
+                FROM (SELECT term_ids, count(*) AS n FROM found GROUP BY term_ids) AS alike,
+                    unnest(alike.term_ids) AS term_id
+                GROUP BY term_id) AS tags
+            JOIN taxonomy_term t ON t.id = tags.term_id""",  # noqa: S608
         ]
     where = "\n        AND ".join(conditions)
+    # Every value is bound; the text is put together from this module's own fragments.
     sql = f"""WITH found AS (
         SELECT DISTINCT ON (service_id) service_id, name, {score} AS score, {distance} AS d,
             facets, term_ids
         FROM service_search
         WHERE {where}
         ORDER BY service_id, d NULLS LAST
+    ), page AS (
+        SELECT service_id, name, score, d, row_number() OVER (ORDER BY {order}) AS n
+        FROM found ORDER BY {order}
+        LIMIT {s.bind(limit, "bigint")} OFFSET {s.bind(offset, "bigint")}
     )
     {" UNION ALL ".join(parts)}"""  # noqa: S608
     return sql, s.values
 
 
+def _details(row: Any) -> tuple[Summary, list[str], list[Place]]:
+    places = [
+        Place(*place)
+        for place in zip(
+            row.place_names or (),
+            row.place_postcodes or (),
+            row.place_latitudes or (),
+            row.place_longitudes or (),
+            strict=True,
+        )
+    ]
+    summary = Summary(
+        row.service_id,
+        row.key,
+        row.organization_name,
+        row.description,
+        row.boroughs or [],
+        row.languages or [],
+        row.free,
+        row.capacity,
+        row.referral_route,
+        row.last_verified_at,
+    )
+    return summary, sorted(row.labels or ()), places
+
+
 async def search_rows(
-    session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool
+    session: AsyncSession,
+    c: Criteria,
+    *,
+    offset: int,
+    limit: int,
+    facets: bool,
+    details: bool = False,
 ) -> Found:
-    sql, values = statement(c, offset=offset, limit=limit, facets=facets)
+    sql, values = statement(c, offset=offset, limit=limit, facets=facets, details=details)
     await session.execute(CUSTOM_PLANS)
-    rows = (await session.execute(text(sql).columns(*_RESULT), values)).all()
+    columns = (*_RESULT, *_DETAILS) if details else _RESULT
+    rows = (await session.execute(text(sql).columns(*columns), values)).all()
     total = 0
     hits: list[tuple[int, Hit]] = []
+    shown = Details({}, {}, {}) if details else None
     counts = no_facets() if facets else {}
-    for kind, service_id, key, score, d, n in rows:
+    for row in rows:
+        kind, service_id, key, score, d, n = row[:6]
         if kind == "hit":
             hits.append((n, Hit(service_id, key, float(score or 0), d)))
+            if shown is not None:
+                summary, labels, places = _details(row)
+                shown.summaries[service_id] = summary
+                shown.labels[service_id] = labels
+                if c.near is not None:
+                    shown.places[service_id] = places
         elif kind == "total":
             total = n
         elif kind == "taxonomy":
@@ -244,4 +347,5 @@ async def search_rows(
             counts.setdefault(facet, {})[value] = n
     if not total:
         return Found(0, [])
-    return Found(total, [hit for _, hit in sorted(hits, key=itemgetter(0))], counts)
+    ordered = [hit for _, hit in sorted(hits, key=itemgetter(0))]
+    return Found(total, ordered, counts, shown)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,14 +16,12 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    column,
     exists,
     func,
     literal,
     literal_column,
     or_,
     select,
-    table,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory.domain.geo import EARTH_RADIUS_KM, box_around, haversine_km
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
+from directory.store.ranking import FTS, sort_key, sqlite_ranked, sqlite_scores
 from directory.store.row_search import search_rows
 from directory.store.search_terms import any_words as _any_words
 from directory.store.search_terms import fts_terms as _fts_terms
 from directory.store.search_terms import phrase_postgres as _phrase_postgres
 from directory.store.search_terms import phrase_sqlite as _phrase_sqlite
 from directory.store.search_types import Criteria, Found, Hit, Point
+from directory.store.sqlite_search import search_rows_sqlite
 from directory.store.tables import (
     LocationRow,
     OpeningHoursRow,
@@ -51,7 +51,6 @@ F = ServiceFacetRow.__table__
 MATERIALISE_UP_TO = 10_000  # matching rows read into memory for ordering, counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
-FTS = table("service_fts", column("service_id"), column("rank"))
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -231,36 +230,6 @@ def _postgres_score(plan: QueryPlan) -> ColumnElement[float]:
     )
 
 
-def _sqlite_ranked(plan: QueryPlan) -> Select[Any]:
-    """FTS5 ids with their relevance: bm25 is lower for better matches; weights: name,
-    keywords, description."""
-    return select(
-        FTS.c.service_id,
-        (-func.bm25(literal_column("service_fts"), 0.0, 10.0, 4.0, 1.0)).label("s"),
-    ).where(literal_column("service_fts").op("MATCH")(literal(_any_words(plan, False))))
-
-
-async def _sqlite_scores(
-    session: AsyncSession, plan: QueryPlan, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, float]:
-    """bm25 of the matching services only: scoring every text match costs far more."""
-    ranked = _sqlite_ranked(plan).where(FTS.c.service_id.in_([i.hex for i in ids]))
-    return {uuid.UUID(sid): float(s) for sid, s in (await session.execute(ranked)).all()}
-
-
-def _sort_key(c: Criteria) -> Callable[[Hit], tuple[Any, ...]]:
-    """The order ``_ordered_in_sql`` gives, for services already in memory."""
-
-    def distance(h: Hit) -> tuple[bool, float]:
-        return (h.distance_km is None, h.distance_km or 0.0)
-
-    if c.sort == "distance" and c.near is not None:
-        return lambda h: (distance(h), -h.score, h.name, h.service_id)
-    if c.sort == "name":
-        return lambda h: (h.name, distance(h), h.service_id)
-    return lambda h: (-h.score, distance(h), h.name, h.service_id)
-
-
 def _located(c: Criteria, conditions: list[ColumnElement[bool]]) -> FromClause:
     """The services with their locations (one row each), inside the radius's box if one is
     given; the true distance is worked out from the coordinates read."""
@@ -299,11 +268,29 @@ def _nearest(c: Criteria, rows: Sequence[Any], scores: dict[uuid.UUID, float]) -
 
 
 async def search(
+    session: AsyncSession,
+    c: Criteria,
+    *,
+    offset: int,
+    limit: int,
+    facets: bool = True,
+    details: bool = False,
+) -> Found:
+    """``details``: the page's ``Details`` too, where the search can read them with the
+    page (PostgreSQL); otherwise ``Found.details`` is None."""
+    if _is_postgres(session):
+        return await search_rows(
+            session, c, offset=offset, limit=limit, facets=facets, details=details
+        )
+    return await search_rows_sqlite(session, c, offset=offset, limit=limit, facets=facets)
+
+
+async def normalised_search(
     session: AsyncSession, c: Criteria, *, offset: int, limit: int, facets: bool = True
 ) -> Found:
+    """The search over the listing's own tables (before the search rows): what the search
+    rows must answer alike, kept as their reference."""
     postgres = _is_postgres(session)
-    if postgres:
-        return await search_rows(session, c, offset=offset, limit=limit, facets=facets)
     conditions = _filters(c)
     with_text = c.plan is not None and not c.plan.is_empty
     if with_text:
@@ -341,9 +328,9 @@ async def search(
     ids = [h.service_id for h in found]
     if with_text and not postgres:
         assert c.plan is not None
-        scores = await _sqlite_scores(session, c.plan, ids)
+        scores = await sqlite_scores(session, c.plan, ids)
         found = [replace(h, score=scores.get(h.service_id, 0.0)) for h in found]
-    found.sort(key=_sort_key(c))
+    found.sort(key=sort_key(c))
     result = Found(len(found), found[offset : offset + limit])
     if facets:
         result.facets = await facet_counts(session, ids)
@@ -368,7 +355,7 @@ async def _ordered_in_sql(
         if postgres:
             score = _postgres_score(c.plan)
         else:
-            ranked = _sqlite_ranked(c.plan).subquery("ranked")
+            ranked = sqlite_ranked(c.plan).subquery("ranked")
             base = base.outerjoin(ranked, ranked.c.service_id == S.c.id)
             score = func.coalesce(ranked.c.s, 0.0)
     distance: ColumnElement[Any] = literal(None, Float)

@@ -1,15 +1,17 @@
-"""The search rows (PostgreSQL only): one narrow row per service at a location, or per
-service with no location, denormalised from the listing's tables so that one statement
-answers a search's words, filters and radius through its indexes (GIN on the tsvector, the
-facet values and the terms; a b-tree on latitude and longitude).
+"""The search rows: one narrow row per service at a location, or per service with no
+location, denormalised from the listing's tables so that one statement answers a search's
+words, filters and radius through its indexes. PostgreSQL: GIN on the tsvector, the facet
+values and the terms, a b-tree on latitude and longitude (migration directory_0006).
+SQLite (directory_0007): facet values and term ids as strings of items each closed by a
+unit separator (``SEPARATOR``), the words through FTS5, a b-tree on latitude and longitude.
 
 Every write path that changes what a search sees (a listing saved or imported, withdrawn,
 reinstated, its capacity changed) calls ``refresh`` in its own transaction, after the
-normalised rows are written: the rows are rebuilt from them, so they cannot disagree.
-SQLite searches the normalised tables and its FTS5 table directly."""
+normalised rows are written: the rows are rebuilt from them, so they cannot disagree."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -24,12 +26,16 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
+    column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Not in the ORM's metadata: the table exists on PostgreSQL only (migration directory_0006).
+SEPARATOR = "\x1f"  # closes every item of a SQLite row's facets and term_ids
+
+# Not in the ORM's metadata: made by migrations (directory_0006, directory_0007); this is
+# its PostgreSQL shape (SQLite's facets and term_ids are text).
 SEARCH_ROWS = Table(
     "service_search",
     MetaData(),
@@ -87,15 +93,60 @@ _BUILD = text(
 ).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
 
 
+# SQLite: the same rows, arrays as strings (``SEPARATOR``).
+_BUILD_SQLITE = text(
+    """
+    INSERT INTO service_search (
+        service_id, location_id, name, status, capacity, referral_route, free, minimum_age,
+        maximum_age, latitude, longitude, has_borough, facets, term_ids
+    )
+    SELECT s.id, l.id, s.name, s.status, s.capacity, s.referral_route, s.free, s.minimum_age,
+        s.maximum_age, l.latitude, l.longitude,
+        EXISTS (SELECT 1 FROM service_facet f WHERE f.service_id = s.id AND f.facet = 'borough'),
+        char(31) || coalesce((SELECT group_concat(f.facet || ':' || f.value || char(31), '')
+            FROM service_facet f WHERE f.service_id = s.id), '')
+            || 'capacity:' || s.capacity || char(31)
+            || 'referral_route:' || s.referral_route || char(31)
+            || 'free:' || CASE WHEN s.free THEN 'true' ELSE 'false' END || char(31),
+        char(31) || coalesce((SELECT group_concat(t.term_id || char(31), '')
+            FROM service_taxonomy t WHERE t.service_id = s.id), '')
+    FROM service s
+    LEFT JOIN service_at_location sal ON sal.service_id = s.id
+    LEFT JOIN location l ON l.id = sal.location_id
+    WHERE s.id IN (SELECT value FROM json_each(:ids))
+    """
+)
+_TOUCHED_SQLITE = text(
+    """
+    SELECT DISTINCT other.service_id
+    FROM service_at_location mine
+    JOIN service_at_location other ON other.location_id = mine.location_id
+    WHERE mine.service_id IN (SELECT value FROM json_each(:ids))
+        AND other.service_id NOT IN (SELECT value FROM json_each(:ids))
+    """
+).columns(column("service_id", Uuid))
+_DELETE_SQLITE = text(
+    "DELETE FROM service_search WHERE service_id IN (SELECT value FROM json_each(:ids))"
+)
+
+
 async def refresh(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> None:
     """Rebuild the search rows of these services (and of those sharing a location with
-    them) from their stored listings; nothing on SQLite."""
-    if not service_ids or session.get_bind().dialect.name != "postgresql":
+    them) from their stored listings."""
+    if not service_ids:
         return
     # Built from the stored rows: the session's pending changes first (text statements do
     # not flush them by themselves).
     await session.flush()
     ids = list(dict.fromkeys(service_ids))
+    if session.get_bind().dialect.name != "postgresql":
+        # One JSON list parameter (ids as SQLite stores them): no limit on how many.
+        listed = json.dumps([i.hex for i in ids])
+        ids += (await session.scalars(_TOUCHED_SQLITE, {"ids": listed})).all()
+        listed = json.dumps([i.hex for i in ids])
+        await session.execute(_DELETE_SQLITE, {"ids": listed})
+        await session.execute(_BUILD_SQLITE, {"ids": listed})
+        return
     ids += (await session.scalars(_TOUCHED, {"ids": ids})).unique().all()
     await session.execute(_DELETE, {"ids": ids})
     await session.execute(_BUILD, {"ids": ids})

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from directory.domain.opening import LocalInstant
 from directory.domain.search import QueryPlan
+from directory.store.results import Place, Summary
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,19 @@ class Hit:
     distance_km: float | None
 
 
+@dataclass(frozen=True)
+class Details:
+    """What a page of results shows of its services (``store.results``), when the search
+    read it with the page."""
+
+    summaries: dict[uuid.UUID, Summary]
+    labels: dict[uuid.UUID, list[str]]
+    places: dict[uuid.UUID, list[Place]]
+
+
 @dataclass
 class Found:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    details: Details | None = None
