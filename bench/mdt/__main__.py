@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.mdt import lag
+from bench.mdt import group, lag
 from bench.stats import percentile
 from carethread.testing.databases import temporary_postgres_database
 from mdt.rebuild import analyse, rebuild
@@ -65,7 +65,7 @@ async def _apply_live(v: View, events: list[Any], batch: int = 500) -> None:
             analysed_at = start + batch
 
 
-async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
+async def run(people: int, backend: str, folder: Path, consumers: int = 1) -> dict[str, Any]:
     events = history(people, seed=42)
     rng = random.Random(1)
     live_order = events[:]
@@ -82,9 +82,14 @@ async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
         live = await stack.enter_async_context(view(live_url))
         rebuilt = await stack.enter_async_context(view(rebuilt_url))
 
-        started = time.perf_counter()
-        await _apply_live(live, live_order)
-        live_s = time.perf_counter() - started
+        if consumers == 1:
+            started = time.perf_counter()
+            await _apply_live(live, live_order)
+            live_s = time.perf_counter() - started
+        else:
+            live_s = await asyncio.to_thread(
+                group.apply_in_group, live_url, group.shares(live_order, consumers, folder), 500
+            )
 
         started = time.perf_counter()
         applied = await rebuild(rebuilt.sessions, logs, page=REBUILD_PAGE)
@@ -96,12 +101,16 @@ async def run(people: int, backend: str, folder: Path) -> dict[str, Any]:
         "backend": backend,
         "events": len(events),
         "delivered_live": len(live_order),
+        "live_consumers": consumers,
         "live_apply_s": round(live_s, 1),
         "live_events_per_s": round(len(live_order) / live_s),
         "rebuild_applied": applied,
         "rebuild_s": round(rebuild_s, 1),
         "rebuild_events_per_s": round(applied / rebuild_s),
         "rebuilt_equals_live": rebuilt_contents == live_contents,
+        "tables_differing": sorted(
+            t for t in live_contents if live_contents[t] != rebuilt_contents.get(t)
+        ),
         "rows": {table: len(rows) for table, rows in live_contents.items()},
         "caseload_reads": reads,
     }
@@ -124,6 +133,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--record", action="store_true")
     parser.add_argument(
+        "--consumers",
+        type=int,
+        default=1,
+        help="consumers applying the live view together, a process each (as MDT_WORKERS)",
+    )
+    parser.add_argument(
         "--lag-rate", type=int, default=500, help="events/s offered in the lag run (0: none)"
     )
     parser.add_argument("--lag-seconds", type=float, default=20.0)
@@ -136,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     before = machine.load_average()
     with tempfile.TemporaryDirectory(prefix="bench-mdt-") as folder:
-        result = asyncio.run(run(args.people, args.backend, Path(folder)))
+        result = asyncio.run(run(args.people, args.backend, Path(folder), args.consumers))
         if args.lag_rate:
             result["lag"] = asyncio.run(
                 _lag(args.lag_rate, args.lag_seconds, args.lag_tick, Path(folder))

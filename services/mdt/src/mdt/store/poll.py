@@ -24,7 +24,7 @@ from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -94,10 +94,28 @@ def _forget_poll(session: Session) -> None:
     session.info.pop(POLL, None)
 
 
+# Two consumers of the view's group may hold events of one person at once: a person's
+# events come on several topics, whose partitions are dealt to consumers separately. So
+# before reading any of a poll's rows, its transaction takes a lock per person it touches,
+# in key order (no deadlock), held to commit: a consumer holding another's person waits
+# for it to commit, then reads what it wrote. (SQLite runs one writer at a time anyway.)
+_LOCK_PEOPLE = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS BIGINT[])) AS t(k) ORDER BY k"
+)
+
+
+def _lock_key(person_id: uuid.UUID) -> int:
+    """A signed 64-bit advisory-lock key: half the person's id."""
+    return int.from_bytes(person_id.bytes[:8], "big", signed=True)
+
+
 def _apply_poll(session: Session) -> None:
     pending: Poll | None = session.info.pop(POLL, None)
     if pending is None:
         return
+    if pending.people and session.get_bind().dialect.name == "postgresql":
+        keys = sorted({_lock_key(person) for person in pending.people})
+        session.execute(_LOCK_PEOPLE, {"keys": keys})
     _write_changes(session, pending.changes)
     if pending.timeline:
         session.execute(insert(table_of(TimelineEntryRow)), pending.timeline)

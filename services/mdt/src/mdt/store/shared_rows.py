@@ -2,11 +2,13 @@
 is, and per neighbourhood, the change counter an open caseload stream watches.
 
 With several consumers in the view's group (``MDT_WORKERS``, or replicas), each applies
-the events of its own partitions, so a person's rows are only ever written by one of them;
-these rows are written by all. So they are never read, changed and written back (two
-consumers doing that at once would lose one's update): each is merged by the database in
-the upsert itself, under its row lock, and written last in the poll's transaction, in key
-order, so a consumer holds their locks only for the moment before it commits."""
+the events of its own partitions; a person's rows are written by one consumer at a time
+(``store.poll`` locks the people a poll touches), but these rows are written by every
+poll of every consumer. So they are never read, changed and written back (two consumers
+doing that at once would lose one's update), nor locked for a whole poll: each is merged
+by the database in the upsert itself, under its row lock, written last in the poll's
+transaction and in key order, so a consumer holds their locks only for the moment before
+it commits."""
 
 from __future__ import annotations
 
