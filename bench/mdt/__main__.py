@@ -19,12 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bench import machine
 from bench.mdt import group, lag
 from bench.stats import percentile
 from carethread.testing.databases import temporary_postgres_database
 from mdt.rebuild import analyse, rebuild
 from mdt.store import caseload as store
+from mdt.store.tables import MdtBase
 from tests.mdt.history import NEIGHBOURHOOD, history
 from tests.mdt.outboxes import outboxes
 from tests.mdt.support import View, view
@@ -116,6 +119,33 @@ async def run(people: int, backend: str, folder: Path, consumers: int = 1) -> di
     }
 
 
+async def rebuild_only(people: int, folder: Path) -> dict[str, Any]:
+    """Only the rebuild, from outboxes holding ``people`` people's history, into an empty
+    view on PostgreSQL: the issue's 1,000,000-event rebuild (``--people 98000``), without
+    building the live view first."""
+    events = history(people, seed=42)
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(temporary_postgres_database("mdt_bench"))
+        logs = await stack.enter_async_context(outboxes(folder, events))
+        rebuilt = await stack.enter_async_context(view(url))
+        started = time.perf_counter()
+        applied = await rebuild(rebuilt.sessions, logs, page=REBUILD_PAGE)
+        rebuild_s = time.perf_counter() - started
+        async with rebuilt.sessions() as session:
+            rows = {
+                table.name: await session.scalar(select(func.count()).select_from(table))
+                for table in MdtBase.metadata.sorted_tables
+            }
+    return {
+        "backend": "postgres",
+        "events": len(events),
+        "rebuild_applied": applied,
+        "rebuild_s": round(rebuild_s, 1),
+        "rebuild_events_per_s": round(applied / rebuild_s),
+        "rows": rows,
+    }
+
+
 async def _lag(rate: int, seconds: float, tick: int, folder: Path) -> dict[str, Any]:
     """Producer commit to view commit over Tansu, the view always on PostgreSQL, for a
     history long enough to offer ``rate`` for ``seconds``."""
@@ -132,6 +162,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=9_800)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument(
+        "--rebuild-only",
+        action="store_true",
+        help="only rebuild --people people's history into an empty PostgreSQL view",
+    )
     parser.add_argument(
         "--consumers",
         type=int,
@@ -151,8 +186,11 @@ def main() -> None:
     args = parser.parse_args()
     before = machine.load_average()
     with tempfile.TemporaryDirectory(prefix="bench-mdt-") as folder:
-        result = asyncio.run(run(args.people, args.backend, Path(folder), args.consumers))
-        if args.lag_rate:
+        if args.rebuild_only:
+            result = asyncio.run(rebuild_only(args.people, Path(folder)))
+        else:
+            result = asyncio.run(run(args.people, args.backend, Path(folder), args.consumers))
+        if args.lag_rate and not args.rebuild_only:
             result["lag"] = asyncio.run(
                 _lag(args.lag_rate, args.lag_seconds, args.lag_tick, Path(folder))
             )
@@ -161,7 +199,8 @@ def main() -> None:
     print(json.dumps(result, indent=2, default=str))
     if args.record:
         day = datetime.now(UTC).date().isoformat()
-        path = RESULTS / f"{day}-mdt-{args.backend}.json"
+        kind = "rebuild" if args.rebuild_only else args.backend
+        path = RESULTS / f"{day}-mdt-{kind}.json"
         path.write_text(json.dumps(result, indent=2, default=str) + "\n")
         print(f"recorded in bench/results/{path.name}")
 
