@@ -56,7 +56,7 @@ async def organization_id(uow: UnitOfWork, body: ServiceIn) -> uuid.UUID:
     return await store.organization_named(uow.session, org.name) or uuid.uuid4()
 
 
-async def _publish(
+async def publish(
     uow: UnitOfWork,
     change: Change,
     row: ServiceRow,
@@ -102,7 +102,7 @@ async def record(
         changes=revision.changes,
         reason=reason,
     )
-    return await _publish(uow, revision.change, row, at=at, previous_capacity=previous_capacity)
+    return await publish(uow, revision.change, row, at=at, previous_capacity=previous_capacity)
 
 
 def apply_listing(

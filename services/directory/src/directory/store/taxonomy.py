@@ -29,6 +29,9 @@ class Term:
         return self.code or str(self.id)
 
 
+FOUND_UP_TO = 10_000  # labels remembered by Terms.find
+
+
 class Terms:
     """The whole taxonomy (tens to a few thousand rows), with what is derived from it."""
 
@@ -36,15 +39,24 @@ class Terms:
         self.by_id = {t.id: t for t in terms}
         self.by_code = {t.code: t for t in terms if t.code}
         self._by_phrase: dict[tuple[str, ...], list[Term]] | None = None
+        self._found: dict[str, Term | None] = {}
 
     def find(self, value: str) -> Term | None:
         """A term by its code or its id."""
         if value in self.by_code:
             return self.by_code[value]
+        if value in self._found:
+            return self._found[value]
         try:
-            return self.by_id.get(uuid.UUID(value))
+            term = self.by_id.get(uuid.UUID(value))
         except ValueError:
-            return None
+            term = None
+        # An import names the same few labels for thousands of listings, and reading a
+        # label that is not an id raises (costly): each label is looked up once. Bounded:
+        # the labels come from feeds and queries.
+        if len(self._found) < FOUND_UP_TO:
+            self._found[value] = term
+        return term
 
     def vocabulary_named(self, phrase: tuple[str, ...]) -> list[Term]:
         """The coded (vocabulary) terms whose name or a synonym is ``phrase`` (as tokens)."""
