@@ -309,3 +309,33 @@ async def test_a_term_an_import_brings_is_searchable_at_once(
     after = await directory_client.get("/api/v1/services/search", params={"taxonomy": term})
     assert after.status_code == 200, after.text
     assert [i["name"] for i in after.json()["items"]] == ["Community Counselling"]
+
+
+async def test_an_imported_listing_keeps_its_edit_history(
+    directory_client: httpx.AsyncClient, auth: AuthSettings
+) -> None:
+    """A page's listings are written together: each still gets its own history, in order,
+    with who made each change."""
+    first = v1_page(v1_service(1), v1_service(2), v1_service(3))
+    await post(directory_client, auth, {"document": first})
+    changed = copy.deepcopy(first)
+    changed["content"][1]["name"] = "Highgate Food Bank (Tuesdays too)"
+    await post(directory_client, auth, {"document": changed})
+    search = await directory_client.get(
+        "/api/v1/services/search", params={"q": "highgate", "sort": "name"}
+    )
+    ids = {item["name"]: item["id"] for item in search.json()["items"]}
+    assert len(ids) == 3
+    for name, changes in (
+        ("Highgate Food Bank 1", ["published"]),
+        ("Highgate Food Bank (Tuesdays too)", ["published", "updated"]),
+    ):
+        r = await directory_client.get(
+            f"/api/v1/services/{ids[name]}/history", headers=curator(auth)
+        )
+        assert r.status_code == 200, r.text
+        history = r.json()
+        assert [(h["version"], h["change"]) for h in history] == list(enumerate(changes, start=1))
+        assert {h["actor"] for h in history} == {"curator.one"}
+    service = (await directory_client.get(f"/api/v1/services/{ids['Highgate Food Bank 1']}")).json()
+    assert service["version"] == 1
