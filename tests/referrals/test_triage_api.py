@@ -23,7 +23,7 @@ from referrals.app import create_app
 from referrals.settings import ReferralsSettings
 from referrals.store.tables import ReferralRow
 from tests.referrals.directory import SOCIAL_PRESCRIBING, list_service
-from tests.referrals.test_intake_api import referral
+from tests.referrals.test_intake_api import PERSON, referral
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MDT = {"kind": "neighbourhood_mdt", "id": "U02795", "name": "North 2 Islington"}
@@ -321,9 +321,8 @@ async def test_a_queue_line_shows_the_referral_as_reading_it_does(door: FrontDoo
     received = await door.refer(urgency="urgent")
     waiting = received["referral_id"]
     door.clock.advance(minutes=5)
-    accepted = (await door.refer(person={**referral()["person"], "nhs_number": None}))[
-        "referral_id"
-    ]
+    no_nhs_number = {**PERSON, "nhs_number": None}
+    accepted = (await door.refer(person=no_nhs_number))["referral_id"]
     await door.act(accepted, "claim")
     door.clock.advance(minutes=30)
     decision = {"decision": "accept", "destination": MDT}
