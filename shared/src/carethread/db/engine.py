@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import orjson
-
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -81,9 +80,7 @@ def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> Asy
             )
         _configure_sqlite(engine, reader=reader)
         return engine
-    engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, **JSON_CODEC
-    )
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **JSON_CODEC)
     _ping_idle_connections(engine)
     return engine
 
