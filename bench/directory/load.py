@@ -149,7 +149,7 @@ async def bulk_load(
             await session.execute(
                 dialect_insert(SearchWordRow).on_conflict_do_nothing(), [{"word": w} for w in words]
             )
-            # PostgreSQL's search rows, as the write paths keep them.
+            # The search rows (both databases), as the write paths keep them.
             await search_rows.refresh(session, [row["id"] for row in rows["svc"]])
             if not postgres:
                 await session.execute(
