@@ -68,7 +68,9 @@ async def _apply_live(v: View, events: list[Any], batch: int = 500) -> None:
             analysed_at = start + batch
 
 
-async def run(people: int, backend: str, folder: Path, consumers: int = 1) -> dict[str, Any]:
+async def run(
+    people: int, backend: str, folder: Path, consumers: int = 1, partitions: int = 3
+) -> dict[str, Any]:
     events = history(people, seed=42)
     rng = random.Random(1)
     live_order = events[:]
@@ -91,7 +93,10 @@ async def run(people: int, backend: str, folder: Path, consumers: int = 1) -> di
             live_s = time.perf_counter() - started
         else:
             live_s = await asyncio.to_thread(
-                group.apply_in_group, live_url, group.shares(live_order, consumers, folder), 500
+                group.apply_in_group,
+                live_url,
+                group.shares(live_order, consumers, partitions, folder),
+                500,
             )
 
         started = time.perf_counter()
@@ -105,6 +110,7 @@ async def run(people: int, backend: str, folder: Path, consumers: int = 1) -> di
         "events": len(events),
         "delivered_live": len(live_order),
         "live_consumers": consumers,
+        "partitions_per_topic": partitions,
         "live_apply_s": round(live_s, 1),
         "live_events_per_s": round(len(live_order) / live_s),
         "rebuild_applied": applied,
@@ -174,6 +180,12 @@ def main() -> None:
         help="consumers applying the live view together, a process each (as MDT_WORKERS)",
     )
     parser.add_argument(
+        "--partitions",
+        type=int,
+        default=3,
+        help="partitions per topic with --consumers (KAFKA_PARTITIONS; the platform's is 3)",
+    )
+    parser.add_argument(
         "--lag-rate", type=int, default=500, help="events/s offered in the lag run (0: none)"
     )
     parser.add_argument("--lag-seconds", type=float, default=20.0)
@@ -189,7 +201,9 @@ def main() -> None:
         if args.rebuild_only:
             result = asyncio.run(rebuild_only(args.people, Path(folder)))
         else:
-            result = asyncio.run(run(args.people, args.backend, Path(folder), args.consumers))
+            result = asyncio.run(
+                run(args.people, args.backend, Path(folder), args.consumers, args.partitions)
+            )
         if args.lag_rate and not args.rebuild_only:
             result["lag"] = asyncio.run(
                 _lag(args.lag_rate, args.lag_seconds, args.lag_tick, Path(folder))

@@ -1,11 +1,13 @@
 """Live apply by several consumers in the view's group, as ``MDT_WORKERS`` (or replicas) run
 them: a process each, applying the events of the partitions the broker would assign it.
 
-Events go to a partition by their key (the person, or the listing), three partitions per
-topic as the platform creates them, and the twelve topic-partitions are dealt round robin
-over the consumers, as aiokafka's default assignor deals them. Each consumer takes its
-events in the order the single consumer would have had them (shuffled across topics, with
-repeats) and applies them in polls of the same size, with the real handlers and inbox."""
+Events go to a partition by their key (the person, or the listing), the same partition
+number in every topic for one key, and each topic's partitions are dealt in ranges over the
+consumers, as the platform's consumers deal them (``RangePartitionAssignor``): a consumer
+gets the same partition numbers of every topic, so all of a person's events. Each consumer
+takes its events in the order the single consumer would have had them (shuffled across
+topics, with repeats) and applies them in polls of the same size, with the real handlers
+and inbox."""
 
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ from mdt.rebuild import analyse
 from tests.mdt.history import TOPIC, topic_of
 from tests.mdt.support import view
 
-PARTITIONS = 3  # per topic: the platform's default (``KafkaSettings.partitions``)
 
-
-def _assignment(consumers: int) -> dict[tuple[str, int], int]:
-    ordered = sorted((topic, p) for topic in TOPIC.values() for p in range(PARTITIONS))
-    return {tp: n % consumers for n, tp in enumerate(ordered)}
+def _assignment(consumers: int, partitions: int) -> dict[tuple[str, int], int]:
+    """Per topic, consecutive partitions to each consumer, the first ones one more when
+    they do not divide evenly (as the range assignor deals them)."""
+    each, extra = divmod(partitions, consumers)
+    owner = [c for c in range(consumers) for _ in range(each + (c < extra))]
+    return {(topic, p): owner[p] for topic in TOPIC.values() for p in range(partitions)}
 
 
 def _key(event: CloudEvent) -> str:
@@ -45,12 +48,12 @@ class Share:
     events: int
 
 
-def shares(events: list[CloudEvent], consumers: int, folder: Path) -> list[Share]:
-    assigned = _assignment(consumers)
+def shares(events: list[CloudEvent], consumers: int, partitions: int, folder: Path) -> list[Share]:
+    assigned = _assignment(consumers, partitions)
     split: list[list[tuple[str, int, str, bytes, str]]] = [[] for _ in range(consumers)]
     for event in events:
         topic, key = topic_of(event), _key(event)
-        partition = zlib.crc32(key.encode()) % PARTITIONS
+        partition = zlib.crc32(key.encode()) % partitions
         split[assigned[(topic, partition)]].append(
             (topic, partition, key, event.to_json_bytes(), event.type)
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.structs import OffsetAndMetadata
 
@@ -56,6 +57,14 @@ class KafkaBroker:
             request_timeout_ms=s.request_timeout_ms,
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
+            # Co-partitioned topics: every service keys a person's events by the person's id,
+            # topics have the same number of partitions and one partitioner, so a person's
+            # events sit in the same partition number of every topic. The range assignor
+            # deals each topic's partitions alike, so a consumer that gets partition 1 of
+            # one topic gets partition 1 of all, and with them all of those people's events
+            # (round robin, aiokafka's default, deals them across the topics instead, so two
+            # members of a read model's group would apply one person's events at once).
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
 
     async def _partitions(self, consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -227,6 +236,12 @@ class KafkaSubscriber:
             consumer, self._consumer = self._consumer, None
             with contextlib.suppress(Exception):
                 await consumer.stop()
+
+    def assigned(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member of its group holds now."""
+        if self._consumer is None:
+            return set()
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     def _require(self) -> AIOKafkaConsumer:
         if self._consumer is None:
