@@ -1,8 +1,9 @@
 """Two consumers in the view's group (``MDT_WORKERS=2``, or two replicas) apply their own
 partitions at the same time: the view they build together is the one a single consumer
-builds. One person's events come on several topics, so both consumers hold some of them;
-the rows every consumer writes (freshness, the streams' change counters) are merged by
-the database. Neither consumer's update may be lost."""
+builds. Topics are co-partitioned, so a person's events normally reach one consumer; here
+they are dealt to both (as during a rebalance, or with topics partitioned otherwise), the
+hard case the view's per-person locks are for. The rows every consumer writes (freshness,
+the streams' change counters) are merged by the database. No update may be lost."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ PARTITIONS = 3  # per topic, as the platform creates them
 
 def _consumer_of(event: CloudEvent) -> int:
     """Which of two consumers gets the event: its key's partition of its topic, the
-    topic-partitions dealt round robin as aiokafka's default assignor deals them."""
+    topic-partitions dealt round robin, so one person's events go to both."""
     key = event.personid or event.subject
     dealt = sorted((topic, p) for topic in TOPIC.values() for p in range(PARTITIONS))
     return dealt.index((topic_of(event), zlib.crc32(key.encode()) % PARTITIONS)) % 2
