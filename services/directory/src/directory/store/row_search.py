@@ -18,6 +18,7 @@ from carethread.db import UtcDateTime
 from directory.domain.geo import EARTH_RADIUS_KM, box_around
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
+from directory.store.search_opening import opening_conditions
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit
 
@@ -99,7 +100,12 @@ def _conditions(c: Criteria, s: _Statement) -> list[str]:
         out.append(f"lower(name) LIKE {s.bind(_like(c.name_contains.lower()))} ESCAPE '/'")
     if c.term_ids:
         out.append(f"term_ids && {s.bind(list(c.term_ids), 'uuid[]')}")
-    return out + _who(c, s) + _how(c, s) + _when(c, s)
+    return (
+        out
+        + _who(c, s)
+        + _how(c, s)
+        + opening_conditions(c, lambda value: s.bind(value, "integer"))
+    )
 
 
 def _who(c: Criteria, s: _Statement) -> list[str]:
@@ -141,27 +147,6 @@ def _how(c: Criteria, s: _Statement) -> list[str]:
         out.append(f"capacity = {s.bind(c.capacity)}")
     if c.referral_route is not None:
         out.append(f"referral_route = {s.bind(c.referral_route)}")
-    return out
-
-
-def _when(c: Criteria, s: _Statement) -> list[str]:
-    """When it is open (at an instant, or on a day between times): opening times are rare in
-    a search and many per service, so they are asked of their own table."""
-    hours = "service_id IN (SELECT service_id FROM opening_hours WHERE {})"
-    out = []
-    if c.open_at is not None:
-        minute = s.bind(c.open_at.minute, "integer")
-        weekday = s.bind(c.open_at.weekday, "integer")
-        out.append(hours.format(f"weekday = {weekday} AND opens <= {minute} AND closes > {minute}"))
-    window = []
-    if c.open_on is not None:
-        window.append(f"weekday = {s.bind(c.open_on, 'integer')}")
-    if c.open_from is not None:
-        window.append(f"opens >= {s.bind(c.open_from, 'integer')}")
-    if c.open_until is not None:
-        window.append(f"closes <= {s.bind(c.open_until, 'integer')}")
-    if window:
-        out.append(hours.format(" AND ".join(window)))
     return out
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory.domain.geo import box_around, haversine_km
 from directory.store.facets import no_facets
 from directory.store.ranking import sort_key, sqlite_scores
+from directory.store.search_opening import opening_conditions
 from directory.store.search_rows import SEPARATOR
 from directory.store.search_terms import fts_terms, phrase_sqlite
 from directory.store.search_types import Criteria, Found, Hit
@@ -99,25 +100,7 @@ def _conditions(c: Criteria, s: _Statement) -> list[str]:
         out.append(f"capacity = {s.bind(c.capacity)}")
     if c.referral_route is not None:
         out.append(f"referral_route = {s.bind(c.referral_route)}")
-    return out + _when(c, s)
-
-
-def _when(c: Criteria, s: _Statement) -> list[str]:
-    hours = "service_id IN (SELECT service_id FROM opening_hours WHERE {})"
-    out = []
-    if c.open_at is not None:
-        minute, weekday = s.bind(c.open_at.minute), s.bind(c.open_at.weekday)
-        out.append(hours.format(f"weekday = {weekday} AND opens <= {minute} AND closes > {minute}"))
-    window = []
-    if c.open_on is not None:
-        window.append(f"weekday = {s.bind(c.open_on)}")
-    if c.open_from is not None:
-        window.append(f"opens >= {s.bind(c.open_from)}")
-    if c.open_until is not None:
-        window.append(f"closes <= {s.bind(c.open_until)}")
-    if window:
-        out.append(hours.format(" AND ".join(window)))
-    return out
+    return out + opening_conditions(c, s.bind)
 
 
 def _text_conditions(c: Criteria, s: _Statement) -> list[str]:

@@ -316,22 +316,14 @@ async def queue(
         where.append(~breached_clause(now))
     matching = and_(*where) if where else true()
     total = _count(matching)
-    rows = (
-        (
-            await session.execute(
-                select(total.label("total"), *QUEUE_COLUMNS)
-                .where(matching)
-                .order_by(*SOONEST_DUE)
-                .limit(limit)
-                .offset(offset)
-            )
-        )
-        .mappings()
-        .all()
+    page = (
+        select(total.label("total"), *QUEUE_COLUMNS)
+        .where(matching)
+        .order_by(*SOONEST_DUE)
+        .limit(limit)
+        .offset(offset)
     )
-    if rows:
-        return rows[0]["total"], rows
-    return await session.scalar(select(total)) or 0, rows
+    return await _counted_page(session, page, total)
 
 
 async def _breached(
@@ -352,18 +344,21 @@ async def _breached(
         for half in halves
     ]
     merged = union_all(*(select(first) for first in firsts)).subquery()
-    rows = (
-        (
-            await session.execute(
-                select(total.label("total"), merged)
-                .order_by(merged.c.triage_due_at, merged.c.id)
-                .limit(limit)
-                .offset(offset)
-            )
-        )
-        .mappings()
-        .all()
+    page = (
+        select(total.label("total"), merged)
+        .order_by(merged.c.triage_due_at, merged.c.id)
+        .limit(limit)
+        .offset(offset)
     )
+    return await _counted_page(session, page, total)
+
+
+async def _counted_page(
+    session: AsyncSession, page: Select[Any], total: ColumnElement[int]
+) -> tuple[int, Sequence[RowMapping]]:
+    """A page whose rows each carry the total (one round trip); a page past the end has no
+    row to carry it, so it is counted apart."""
+    rows = (await session.execute(page)).mappings().all()
     if rows:
         return rows[0]["total"], rows
     return await session.scalar(select(total)) or 0, rows
