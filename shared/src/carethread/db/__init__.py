@@ -5,6 +5,7 @@ from carethread.db.engine import create_engine, is_postgres, is_sqlite, session_
 from carethread.db.keys import among
 from carethread.db.migrate import MigrationSource, migrate
 from carethread.db.uow import UnitOfWork
+from carethread.db.upserts import conflict_insert
 
 __all__ = [
     "MigrationSource",
@@ -12,6 +13,7 @@ __all__ = [
     "UnitOfWork",
     "UtcDateTime",
     "among",
+    "conflict_insert",
     "create_engine",
     "is_postgres",
     "is_sqlite",

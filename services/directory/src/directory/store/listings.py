@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import conflict_insert
 from directory.domain.opening import OpeningHours
 from directory.domain.search import tokens
 from directory.store import search_rows
@@ -47,8 +46,7 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 async def upsert(session: AsyncSession, table: Any, values: dict[str, Any], key: str) -> None:
     """Insert a row or update it in place (one statement, on both databases)."""
-    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
-    statement = dialect_insert(table).values(**values)
+    statement = conflict_insert(session, table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[key], set_={k: v for k, v in values.items() if k != key}
     )
@@ -59,12 +57,11 @@ async def upsert_many(
     session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str
 ) -> None:
     """``upsert`` for many rows: one statement per set of columns given."""
-    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         by_columns.setdefault(tuple(sorted(row)), []).append(row)
     for columns, group in by_columns.items():
-        statement = dialect_insert(table)
+        statement = conflict_insert(session, table)
         statement = statement.on_conflict_do_update(
             index_elements=[key],
             set_={c: statement.excluded[c] for c in columns if c != key},
@@ -176,8 +173,9 @@ async def index_texts(
         if len(w) > 2
     }
     if words:
-        dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
-        statement = dialect_insert(SearchWordRow).on_conflict_do_nothing(index_elements=["word"])
+        statement = conflict_insert(session, SearchWordRow).on_conflict_do_nothing(
+            index_elements=["word"]
+        )
         await session.execute(statement, [{"word": w} for w in sorted(words)])
     await search_rows.refresh(session, [r.id for r in rows])
     if _is_postgres(session):
@@ -210,8 +208,9 @@ async def index_text(session: AsyncSession, row: ServiceRow) -> None:
     FTS5 table is kept here. Only active listings are in it: withdrawn ones drop out."""
     words = {w for w in tokens(f"{row.name} {row.keywords} {row.description}") if len(w) > 2}
     if words:
-        dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
-        statement = dialect_insert(SearchWordRow).values([{"word": w[:100]} for w in sorted(words)])
+        statement = conflict_insert(session, SearchWordRow).values(
+            [{"word": w[:100]} for w in sorted(words)]
+        )
         await session.execute(statement.on_conflict_do_nothing(index_elements=["word"]))
     await search_rows.refresh(session, [row.id])
     if _is_postgres(session):

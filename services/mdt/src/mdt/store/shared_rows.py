@@ -15,12 +15,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, case, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, tuple_
 from sqlalchemy.orm import Session
 
+from carethread.db import conflict_insert
 from mdt.store.tables import NeighbourhoodChangeRow, SourceFreshnessRow
 from mdt.store.writes import table_of
 
@@ -40,11 +39,6 @@ class SourceApplied:
             self.last_event_id, self.last_event_time = event_id, event_time
 
 
-def _insert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def merge_freshness(
     session: Session, applied: dict[str, SourceApplied], applied_at: datetime
 ) -> None:
@@ -52,7 +46,7 @@ def merge_freshness(
     if not applied:
         return
     table = table_of(SourceFreshnessRow)
-    statement = _insert(session, table)
+    statement = conflict_insert(session, table)
     new = statement.excluded
     newer = tuple_(new.last_event_time, new.last_event_id) >= tuple_(
         table.c.last_event_time, table.c.last_event_id
@@ -87,7 +81,7 @@ def count_changes(session: Session, changed: dict[str, uuid.UUID], at: datetime)
     if not changed:
         return
     table = table_of(NeighbourhoodChangeRow)
-    statement = _insert(session, table)
+    statement = conflict_insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.neighbourhood],
         set_={

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from carethread.db import conflict_insert
 from mdt.store.tables import MdtBase
 
 CHUNK = 2_000  # keys per statement, well inside SQLite's parameter limit
@@ -29,8 +29,7 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> No
     """Insert ``rows`` (every column given), replacing the stored row with the same key."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = conflict_insert(session, table)
     keys = list(table.primary_key.columns)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
