@@ -18,7 +18,7 @@ from carethread.db import UtcDateTime
 from directory.domain.geo import EARTH_RADIUS_KM, box_around
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
-from directory.store.search_opening import opening_conditions
+from directory.store.search_clauses import age_conditions, opening_conditions
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit
 
@@ -110,15 +110,9 @@ def _conditions(c: Criteria, s: _Statement) -> list[str]:
 
 def _who(c: Criteria, s: _Statement) -> list[str]:
     """Who the service is for: age, borough."""
-    out = []
-    if c.age is not None:
-        age = s.bind(c.age, "integer")
-        out.append(f"(minimum_age IS NULL OR minimum_age <= {age})")
-        out.append(f"(maximum_age IS NULL OR maximum_age >= {age})")
-    if c.minimum_age is not None:
-        out.append(f"minimum_age >= {s.bind(float(c.minimum_age), 'float8')}")
-    if c.maximum_age is not None:
-        out.append(f"maximum_age <= {s.bind(float(c.maximum_age), 'float8')}")
+    out = age_conditions(
+        c, lambda value: s.bind(value, "integer"), lambda value: s.bind(value, "float8")
+    )
     if c.borough is not None:
         # A service with no borough listed serves anyone.
         out.append(f"(facets @> {s.bind([f'borough:{c.borough}'], 'text[]')} OR NOT has_borough)")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory.domain.geo import box_around, haversine_km
 from directory.store.facets import no_facets
 from directory.store.ranking import sort_key, sqlite_scores
-from directory.store.search_opening import opening_conditions
+from directory.store.search_clauses import age_conditions, opening_conditions
 from directory.store.search_rows import SEPARATOR
 from directory.store.search_terms import fts_terms, phrase_sqlite
 from directory.store.search_types import Criteria, Found, Hit
@@ -74,14 +74,7 @@ def _conditions(c: Criteria, s: _Statement) -> list[str]:
         out.append(f"lower(name) LIKE {s.bind(_like(c.name_contains.lower()))} ESCAPE '/'")
     if c.term_ids:
         out.append(f"service_id IN ({_tagged(s, c.term_ids)})")
-    if c.age is not None:
-        age = s.bind(c.age)
-        out.append(f"(minimum_age IS NULL OR minimum_age <= {age})")
-        out.append(f"(maximum_age IS NULL OR maximum_age >= {age})")
-    if c.minimum_age is not None:
-        out.append(f"minimum_age >= {s.bind(float(c.minimum_age))}")
-    if c.maximum_age is not None:
-        out.append(f"maximum_age <= {s.bind(float(c.maximum_age))}")
+    out += age_conditions(c, s.bind, s.bind)
     if c.borough is not None:
         # A service with no borough listed serves anyone.
         out.append(f"({_has(s, 'borough', c.borough)} OR NOT has_borough)")
