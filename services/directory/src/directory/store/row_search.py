@@ -18,7 +18,7 @@ from carethread.db import UtcDateTime
 from directory.domain.geo import EARTH_RADIUS_KM, box_around
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
-from directory.store.search_clauses import age_conditions, opening_conditions
+from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit
 
@@ -133,14 +133,7 @@ def _how(c: Criteria, s: _Statement) -> list[str]:
     ]
     if wanted:
         out.append(f"facets @> {s.bind(wanted, 'text[]')}")
-    if c.free is not None:
-        out.append(f"free = {s.bind(c.free, 'boolean')}")
-    if c.accepting is not None:
-        out.append("capacity = 'accepting'" if c.accepting else "capacity <> 'accepting'")
-    if c.capacity is not None:
-        out.append(f"capacity = {s.bind(c.capacity)}")
-    if c.referral_route is not None:
-        out.append(f"referral_route = {s.bind(c.referral_route)}")
+    out += offer_conditions(c, lambda value: s.bind(value, "boolean"), s.bind)
     return out
 
 

@@ -27,6 +27,23 @@ def age_conditions(
     return out
 
 
+def offer_conditions(
+    c: Criteria, bind_bool: Callable[[bool], str], bind_text: Callable[[str], str]
+) -> list[str]:
+    """How the service is offered: free or not, taking people or not, its capacity and its
+    referral route."""
+    out = []
+    if c.free is not None:
+        out.append(f"free = {bind_bool(c.free)}")
+    if c.accepting is not None:
+        out.append("capacity = 'accepting'" if c.accepting else "capacity <> 'accepting'")
+    if c.capacity is not None:
+        out.append(f"capacity = {bind_text(c.capacity)}")
+    if c.referral_route is not None:
+        out.append(f"referral_route = {bind_text(c.referral_route)}")
+    return out
+
+
 def opening_conditions(c: Criteria, bind: Callable[[int], str]) -> list[str]:
     """When it is open: at an instant, or on a day between times (ORUK). Opening times are
     rare in a search and many per service, so they are asked of their own table. ``bind``

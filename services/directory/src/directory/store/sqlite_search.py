@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory.domain.geo import box_around, haversine_km
 from directory.store.facets import no_facets
 from directory.store.ranking import sort_key, sqlite_scores
-from directory.store.search_clauses import age_conditions, opening_conditions
+from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
 from directory.store.search_rows import SEPARATOR
 from directory.store.search_terms import fts_terms, phrase_sqlite
 from directory.store.search_types import Criteria, Found, Hit
@@ -85,14 +85,7 @@ def _conditions(c: Criteria, s: _Statement) -> list[str]:
     ):
         if value is not None:
             out.append(_has(s, facet, value))
-    if c.free is not None:
-        out.append(f"free = {s.bind(c.free)}")
-    if c.accepting is not None:
-        out.append("capacity = 'accepting'" if c.accepting else "capacity <> 'accepting'")
-    if c.capacity is not None:
-        out.append(f"capacity = {s.bind(c.capacity)}")
-    if c.referral_route is not None:
-        out.append(f"referral_route = {s.bind(c.referral_route)}")
+    out += offer_conditions(c, s.bind, s.bind)
     return out + opening_conditions(c, s.bind)
 
 
