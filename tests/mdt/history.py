@@ -34,6 +34,7 @@ from carethread.events.outcomes import MeasureScore, OutcomeMeasureRecordedV1
 from carethread.events.referrals import (
     Destination,
     PersonDetails,
+    PersonMergedV1,
     PersonRegisteredV1,
     PersonSummary,
     PersonUpdatedV1,
@@ -91,6 +92,7 @@ class Person:
     front_door_version: int = 0
     plan_id: uuid.UUID = field(default_factory=uuid.uuid4)
     plan_version: int = 0
+    referrals: list[Referral] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.nhs_number is not None:
@@ -168,7 +170,36 @@ class Person:
             status="received",
         )
         referral.version = 1
+        self.referrals.append(referral)
         return _wrap(data, referral.referral_id, self.person_id, at, 1, self.neighbourhood)
+
+    def traced(
+        self, at: datetime, *, nhs_number: str | None = None, into: Person | None = None
+    ) -> CloudEvent:
+        """A trace found this person's NHS number: the front door merges the id it minted
+        into the number's id — a record of its own (``nhs_number``) or another person's
+        (``into``). From here on this person's events carry the surviving id."""
+        merged_id = self.person_id
+        survivor = into or self
+        version = max(self.front_door_version, survivor.front_door_version) + 1
+        if into is None:
+            self.nhs_number = nhs_number
+            self.person_id = person_id_for_nhs_number(str(nhs_number))
+        else:
+            self.nhs_number, self.person_id = into.nhs_number, into.person_id
+            into.referrals.extend(self.referrals)
+        self.front_door_version = survivor.front_door_version = version
+        data = PersonMergedV1(
+            person_id=survivor.person_id,
+            merged_person_id=merged_id,
+            person=survivor.details(),
+            referral_ids=[r.referral_id for r in self.referrals],
+            merged_by="triager",
+            merged_at=at,
+        )
+        return _wrap(
+            data, survivor.person_id, survivor.person_id, at, version, survivor.neighbourhood
+        )
 
     # --- the shared care record ---------------------------------------------------------
     def _record_fields(self) -> dict[str, object]:
@@ -520,12 +551,31 @@ def person_story(
         yield from person.plan_saved(day + timedelta(days=40), org, status="completed")
 
 
+def merged_story(
+    person: Person, at: datetime, *, nhs_number: str | None = None, into: Person | None = None
+) -> Iterator[CloudEvent]:
+    """After a person's story: a trace finds their NHS number and the front door merges
+    them; then a measure the outcomes service still files under the old id, and the front
+    door's next move of their referral, under the new one."""
+    old = Person(person.n, neighbourhood=person.neighbourhood, person_id=person.person_id)
+    yield person.traced(at, nhs_number=nhs_number, into=into)
+    yield old.measured(at + timedelta(hours=1), 20.0)
+    referral = person.referrals[-1]
+    if referral.status != "completed":
+        yield referral.moved(at + timedelta(hours=2), "complete", "completed")
+
+
 def history(people: int, *, seed: int = 7) -> list[CloudEvent]:
-    """A generated history of ``people`` people (about 12 events each) and a few listings."""
+    """A generated history of ``people`` people (about 12 events each) and a few listings.
+    Some of the people with no NHS number are traced later and merged: the first one
+    into an earlier person's record (two records, one person), the second into a record
+    of their own, and about a third of the rest either way."""
     rng = random.Random(seed)
     listing = Listing()
     events = [listing.published(START, "Befriending")]
     numbers = synthetic_nhs_numbers(start=100_000)
+    known: list[Person] = []  # those with an NHS number, someone's duplicate may be one
+    unnumbered = 0
     for n in range(people):
         nhs = next(numbers) if rng.random() < 0.85 else None
         person = Person(
@@ -535,7 +585,17 @@ def history(people: int, *, seed: int = 7) -> list[CloudEvent]:
             imd_quintile=rng.choice([1, 1, 2, 3, 4, 5]),
             gp_practice_code=PRACTICE if nhs else None,
         )
-        events.extend(person_story(person, START + timedelta(hours=n), rng, listing))
+        at = START + timedelta(hours=n)
+        events.extend(person_story(person, at, rng, listing))
+        if nhs is not None:
+            known.append(person)
+            continue
+        unnumbered += 1
+        traced_at = at + timedelta(days=45)
+        if known and (unnumbered == 1 or rng.random() < 0.15):
+            events.extend(merged_story(person, traced_at, into=rng.choice(known)))
+        elif unnumbered == 2 or rng.random() < 0.2:
+            events.extend(merged_story(person, traced_at, nhs_number=next(numbers)))
     events.append(
         listing.published(
             START + timedelta(days=5),

@@ -20,7 +20,7 @@ from tests.mdt.support import view
 async def test_a_rebuilt_view_equals_the_live_one(
     database_url: str, other_database_url: str, tmp_path: Path
 ) -> None:
-    events = history(60, seed=3)
+    events = history(64, seed=3)
     assert len(events) > 600
     rng = random.Random(5)
     live_order = events[:]

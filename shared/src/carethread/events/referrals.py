@@ -173,3 +173,27 @@ class PersonUpdatedV1(EventData):
     changed: list[str]
     referral_id: uuid.UUID
     updated_at: datetime
+
+
+@registry.register
+class PersonMergedV1(EventData):
+    """Two person ids turned out to be one person: an NHS number trace found the number of
+    someone the front door had recorded without one. ``merged_person_id`` (the id the front
+    door minted) is gone; ``person_id`` (derived from the NHS number, as every service
+    derives it) is the person now, with ``person`` their record after the merge.
+
+    Every consumer moves what it holds for the old id to the new one and treats a later
+    event for the old id as one for the new. The envelope's ``sequence`` continues the
+    surviving record's versions above every version either id had, so person events of
+    both ids stay comparable with it. Keyed by the surviving id."""
+
+    event_type: ClassVar[str] = "carethread.person.merged.v1"
+    topic: ClassVar[str] = topics.REFERRALS
+    source_service: ClassVar[str] = "referrals"
+
+    person_id: uuid.UUID
+    merged_person_id: uuid.UUID
+    person: PersonDetails
+    referral_ids: list[uuid.UUID]  # the old id's referrals, now the person's
+    merged_by: str
+    merged_at: datetime

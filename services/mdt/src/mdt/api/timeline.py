@@ -31,8 +31,11 @@ async def get_timeline(
     wait_ms: WaitMs = 0,
 ) -> Timeline:
     """One chronological story across the services, for a reader with a relationship to
-    the person (their care team, a team with an open referral for them, or themselves)."""
+    the person (their care team, a team with an open referral for them, or themselves).
+    An id the front door has since merged into another answers with the person it is now
+    (their id in ``person_id``)."""
     fresh = await freshness(runtime, uow, min_event, wait_ms)
+    person_id = await access.current_id(uow.session, person_id)
     if not await access.is_known(uow.session, person_id):
         raise NotFound(f"No person {person_id} in the MDT view.")
     rel = relationship(

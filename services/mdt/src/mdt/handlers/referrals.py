@@ -10,6 +10,7 @@ from carethread.db import UnitOfWork
 from carethread.events import CloudEvent, Event
 from carethread.events.referrals import (
     Destination,
+    PersonMergedV1,
     PersonRegisteredV1,
     PersonUpdatedV1,
     ReferralReceivedV1,
@@ -19,6 +20,7 @@ from carethread.events.referrals import (
 )
 from mdt.domain.freshness import is_newer
 from mdt.handlers.common import add_to_timeline, changes, mark_fresh, router, words
+from mdt.store.merges import Merge
 from mdt.store.poll import Record
 from mdt.store.tables import CaseloadReferralRow, PersonSnapshotRow
 
@@ -194,7 +196,7 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
 
 def _front_door_person(
     uow: UnitOfWork,
-    event: Event[PersonRegisteredV1] | Event[PersonUpdatedV1],
+    event: Event[PersonRegisteredV1] | Event[PersonUpdatedV1] | Event[PersonMergedV1],
     summary: str | None,
 ) -> None:
     d, envelope = event.data, event.envelope
@@ -212,7 +214,7 @@ def _front_door_person(
             uow,
             envelope,
             person_id=d.person_id,
-            occurred_at=d.updated_at if isinstance(d, PersonUpdatedV1) else d.registered_at,
+            occurred_at=_occurred_at(d),
             summary=summary,
             organisation=None,
         )
@@ -231,3 +233,20 @@ async def on_person_registered(event: Event[PersonRegisteredV1], uow: UnitOfWork
 async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> None:
     changed = ", ".join(words(c) for c in event.data.changed) or "details"
     _front_door_person(uow, event, f"Front door updated the person's {changed}")
+
+
+@router.on(PersonMergedV1)
+async def on_person_merged(event: Event[PersonMergedV1], uow: UnitOfWork) -> None:
+    """Two ids, one person: everything under the old id moves to the new one
+    (``store.merges``), and the record after the merge describes them."""
+    d = event.data
+    changes(uow).merge(Merge(d.merged_person_id, d.person_id, d.merged_at, event.envelope.id))
+    _front_door_person(
+        uow, event, "Front door found the person's NHS number: their records were merged"
+    )
+
+
+def _occurred_at(d: PersonRegisteredV1 | PersonUpdatedV1 | PersonMergedV1) -> datetime:
+    if isinstance(d, PersonUpdatedV1):
+        return d.updated_at
+    return d.merged_at if isinstance(d, PersonMergedV1) else d.registered_at

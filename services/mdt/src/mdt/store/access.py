@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mdt.domain.access import OpenReferral
 from mdt.domain.caseload import OPEN_REFERRAL
-from mdt.store.tables import CareTeamMemberRow, CaseloadPersonRow, CaseloadReferralRow
+from mdt.store.tables import (
+    CareTeamMemberRow,
+    CaseloadPersonRow,
+    CaseloadReferralRow,
+    PersonAliasRow,
+)
 
 
 async def care_teams(session: AsyncSession, person_id: uuid.UUID) -> list[str]:
@@ -38,3 +43,12 @@ async def open_referrals(session: AsyncSession, person_id: uuid.UUID) -> list[Op
 
 async def is_known(session: AsyncSession, person_id: uuid.UUID) -> bool:
     return await session.get(CaseloadPersonRow, person_id) is not None
+
+
+async def current_id(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID:
+    """The id the person is known by now: for an id the front door merged into another
+    (``store.merges``), that one."""
+    merged_into = await session.scalar(
+        select(PersonAliasRow.person_id).where(PersonAliasRow.merged_person_id == person_id)
+    )
+    return merged_into or person_id

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from operator import attrgetter
@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from carethread.db import among
+from mdt.store.merges import Merge, aliases_of, apply_merges
 from mdt.store.projection import refresh
 from mdt.store.shared_rows import SourceApplied, count_changes, merge_freshness
-from mdt.store.tables import MdtBase, TimelineEntryRow
+from mdt.store.tables import MdtBase, PersonSnapshotRow, TimelineEntryRow
 from mdt.store.writes import chunks, table_of, upsert
 
 POLL = "mdt.poll"
@@ -54,6 +55,7 @@ class Poll:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     people: set[uuid.UUID] = field(default_factory=set)
     sources: dict[str, SourceApplied] = field(default_factory=dict)
+    merges: list[Merge] = field(default_factory=list)
 
     def change(
         self, table: type[MdtBase], key: Any, apply: Callable[[Record], None], **bare: Any
@@ -76,6 +78,12 @@ class Poll:
     def refresh(self, person_id: uuid.UUID) -> None:
         """Recompute this person's caseload line once the poll's changes are written."""
         self.people.add(person_id)
+
+    def merge(self, merge: Merge) -> None:
+        """Make ``merge.merged_person_id`` one person with ``merge.person_id``, before
+        the poll's other changes are written (``store.merges``)."""
+        self.merges.append(merge)
+        self.people.update((merge.merged_person_id, merge.person_id))
 
 
 def poll(session: AsyncSession) -> Poll:
@@ -113,17 +121,59 @@ def _apply_poll(session: Session) -> None:
     pending: Poll | None = session.info.pop(POLL, None)
     if pending is None:
         return
-    if pending.people and session.get_bind().dialect.name == "postgresql":
-        keys = sorted({_lock_key(person) for person in pending.people})
-        session.execute(_LOCK_PEOPLE, {"keys": keys})
+    locked = _lock_people(session, pending.people)
+    moved = apply_merges(session, pending.merges) if pending.merges else {}
+    aliases = aliases_of(session, pending.people)
+    if aliases:
+        # A merge another consumer committed while this one waited for its locks: the
+        # people it merged into are locked now. (Out of key order, so two consumers could
+        # deadlock here; PostgreSQL ends one, whose poll is then retried.)
+        _lock_people(session, set(aliases.values()) - locked)
+        pending = _merged_people(pending, aliases)
     _write_changes(session, pending.changes)
     if pending.timeline:
         session.execute(insert(table_of(TimelineEntryRow)), pending.timeline)
     # UUIDs compare by their ``int``; sorting by it skips UUID's own (slow) comparisons.
-    moved = refresh(session, sorted(pending.people, key=attrgetter("int")))
+    moved.update(refresh(session, sorted(pending.people, key=attrgetter("int"))))
     # Last, the rows every consumer of the view writes (``store.shared_rows``).
     count_changes(session, moved, pending.begun)
     merge_freshness(session, pending.sources, pending.begun)
+
+
+def _lock_people(session: Session, people: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Lock ``people`` and whoever they were merged into (as far as this transaction can
+    see yet), in key order; return who is locked. (SQLite runs one writer at a time.)"""
+    if not people or session.get_bind().dialect.name != "postgresql":
+        return set()
+    wanted = people | set(aliases_of(session, people).values())
+    keys = sorted({_lock_key(person) for person in wanted})
+    session.execute(_LOCK_PEOPLE, {"keys": keys})
+    return wanted
+
+
+_SNAPSHOT = table_of(PersonSnapshotRow)
+
+
+def _merged_people(pending: Poll, aliases: dict[uuid.UUID, uuid.UUID]) -> Poll:
+    """The poll with every merged person id replaced by the id it merged into: in the rows
+    a change starts from, the person snapshot's key, the timeline and the lines to
+    recompute."""
+
+    def now(person_id: uuid.UUID) -> uuid.UUID:
+        return aliases.get(person_id, person_id)
+
+    def mapped(change: _Change) -> _Change:
+        if change.table is _SNAPSHOT:
+            return replace(change, key=now(change.key))
+        if "person_id" in change.bare:
+            return replace(change, bare={**change.bare, "person_id": now(change.bare["person_id"])})
+        return change
+
+    changes = [mapped(change) for change in pending.changes]
+    timeline = [{**entry, "person_id": now(entry["person_id"])} for entry in pending.timeline]
+    return replace(
+        pending, changes=changes, timeline=timeline, people={now(p) for p in pending.people}
+    )
 
 
 def _write_changes(session: Session, changes: Sequence[_Change]) -> None:

@@ -180,6 +180,19 @@ class DirectoryServiceRow(MdtBase):
     capacity_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class PersonAliasRow(MdtBase):
+    """A person id that turned out to be another person's (the front door's merge): the
+    view keeps nothing under ``merged_person_id`` and applies its late events to
+    ``person_id``."""
+
+    __tablename__ = "person_alias"
+
+    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
 class CaseloadPersonRow(MdtBase):
     """One person's line in their neighbourhood's caseload, derived from the rows above
     (see ``store.projection``). Facts that move with the clock (waiting time, actions
