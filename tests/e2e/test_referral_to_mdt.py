@@ -4,6 +4,7 @@ real Tansu, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import func, select
 
 from carethread.db import create_engine, session_factory
@@ -162,3 +163,70 @@ async def test_a_triage_decision_reaches_the_mdt_caseload_and_timeline(
         assert [(i["referral_id"], i["status"]) for i in r.json()["items"]] == [
             (written["referral_id"], "accepted")
         ]
+
+
+async def test_a_person_merge_at_the_front_door_leaves_one_line_in_the_caseload(
+    service_databases: DatabaseFactory, brokers: Brokers, auth: AuthSettings
+) -> None:
+    """One resident referred twice, once by NHS number and once without (two people in the
+    view), then traced: the view shows one person with both referrals."""
+    referrals_db, mdt_db = await service_databases("referrals"), await service_databases("mdt")
+    admin = bearer(auth, roles=["admin"])
+    async with (
+        app_client(mdt_app(mdt_db, auth, brokers)) as mdt,
+        app_client(referrals_app(referrals_db, auth, brokers)) as referrals,
+    ):
+        known_body = referral_body(7)
+        shadow_body = referral_body(8)
+        shadow_body["person"] = {**known_body["person"], "nhs_number": None}  # type: ignore[dict-item]
+        known = await _post(referrals, known_body, auth)
+        shadow = await _post(referrals, shadow_body, auth)
+        assert shadow["person_id"] != known["person_id"]
+        await mdt.get(
+            f"/api/v1/persons/{shadow['person_id']}/timeline",
+            params={"min_event": shadow["event_id"], "wait_ms": 20_000},
+            headers=admin,
+        )
+        lines = await _caseload(mdt, admin)
+        assert sorted(lines) == sorted([known["person_id"], shadow["person_id"]])
+
+        nhs = known_body["person"]["nhs_number"]  # type: ignore[index]
+        r = await referrals.post(
+            f"/api/v1/persons/{shadow['person_id']}/nhs-number-trace",
+            json={"nhs_number": nhs},
+            headers=bearer(auth, roles=["triager"]),
+        )
+        assert r.status_code == 201, r.text
+
+        # Read by the old id, waiting for the merge: the person as they are now.
+        r = await mdt.get(
+            f"/api/v1/persons/{shadow['person_id']}/timeline",
+            params={"min_event": r.json()["event_id"], "wait_ms": 20_000},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["freshness"]["caught_up"] is True
+        assert r.json()["person_id"] == known["person_id"]
+        lines = await _caseload(mdt, admin)
+        assert list(lines) == [known["person_id"]]
+        assert sorted(lines[known["person_id"]]) == sorted(
+            [known["referral_id"], shadow["referral_id"]]
+        )
+
+
+async def _post(
+    referrals: httpx.AsyncClient, body: dict[str, object], auth: AuthSettings
+) -> dict[str, str]:
+    r = await referrals.post(
+        "/api/v1/referrals", json=body, headers=bearer(auth, roles=["referrer"])
+    )
+    assert r.status_code == 201, r.text
+    written: dict[str, str] = r.json()
+    return written
+
+
+async def _caseload(mdt: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, list[str]]:
+    """Each person on the caseload with their open referrals."""
+    r = await mdt.get(f"/api/v1/neighbourhoods/{NEIGHBOURHOOD}/caseload", headers=headers)
+    assert r.status_code == 200, r.text
+    return {item["person_id"]: item["open_referral_ids"] for item in r.json()["items"]}

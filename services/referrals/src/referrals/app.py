@@ -10,6 +10,7 @@ from carethread.db import MigrationSource
 from carethread.events import topics
 from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
+from referrals.api.persons import router as persons_router
 from referrals.api.referrals import router as referrals_router
 from referrals.demo import load_demo_data
 from referrals.fhir.router import router as fhir_router
@@ -22,7 +23,7 @@ DEFINITION = ServiceDefinition(
     title="CareThread referrals",
     description="The integrated front door: every referral received once, triaged jointly.",
     migrations=MigrationSource(Path(__file__).parent / "migrations", "alembic_version"),
-    routers=[referrals_router, fhir_router],
+    routers=[referrals_router, persons_router, fhir_router],
     publishes=[topics.REFERRALS, topics.AUDIT],
     consumes=event_router,
     demo_data=load_demo_data,

@@ -168,3 +168,19 @@ class InvolvementRow(ReferralsBase):
     # The care plan's version that last changed this membership: a late, older event loses.
     plan_version: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PersonMergeRow(ReferralsBase):
+    """An id the front door minted for someone with no NHS number, merged into the id
+    their NHS number gives once a trace found it. A repeated trace answers from here."""
+
+    __tablename__ = "person_merge"
+
+    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    nhs_number: Mapped[str] = mapped_column(String(10))
+    referral_ids: Mapped[list[str]] = mapped_column(JSON)
+    into_existing_record: Mapped[bool] = mapped_column(Boolean)
+    merged_by: Mapped[str] = mapped_column(String(200))
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
