@@ -103,6 +103,25 @@ def referral_status_changed(before: Referral, after: Referral, move: Move) -> Cl
 
 
 def _details(person: Person, referral: Referral, geography: Geography) -> PersonDetails:
+    return person_details(
+        person,
+        geography,
+        neighbourhood=referral.neighbourhood,
+        borough=referral.borough,
+        imd_quintile=referral.imd_quintile,
+    )
+
+
+def person_details(
+    person: Person,
+    geography: Geography,
+    *,
+    neighbourhood: str | None,
+    borough: str | None,
+    imd_quintile: int | None,
+) -> PersonDetails:
+    """The person as the person events describe them, placed where the front door placed
+    them."""
     place = geography.postcode(person.postcode) if person.postcode else None
     return PersonDetails(
         nhs_number=person.nhs_number,
@@ -114,9 +133,9 @@ def _details(person: Person, referral: Referral, geography: Geography) -> Person
         postcode=person.postcode,
         lsoa=place.lsoa if place else None,
         gp_practice_code=person.gp_practice_code,
-        neighbourhood=referral.neighbourhood,
-        borough=referral.borough,
-        imd_quintile=referral.imd_quintile,
+        neighbourhood=neighbourhood,
+        borough=borough,
+        imd_quintile=imd_quintile,
         ethnicity_code=person.ethnicity_code,
         preferred_language=person.preferred_language,
         interpreter_needed=person.interpreter_needed,

@@ -22,12 +22,13 @@ from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
 from carethread.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carethread.events import CloudEvent, new_event, topics
-from carethread.events.referrals import PersonDetails, PersonMergedV1
+from carethread.events.referrals import PersonMergedV1
 from carethread.messaging import add_to_outbox
 from carethread.nhs import InvalidNhsNumber, normalise_nhs_number, person_id_for_nhs_number
 from carethread.reference import Geography
 from referrals import access
 from referrals.domain.person import Person, merged
+from referrals.events import person_details
 from referrals.store import merges
 from referrals.store.people import from_row
 from referrals.use_cases import SERVICE
@@ -158,24 +159,12 @@ def _merged_event(
     data = PersonMergedV1(
         person_id=person.person_id,
         merged_person_id=merged_person_id,
-        person=PersonDetails(
-            nhs_number=person.nhs_number,
-            given_name=person.given_name,
-            family_name=person.family_name,
-            birth_date=person.birth_date,
-            sex=person.sex.value if person.sex else None,
-            gender_identity=person.gender_identity,
-            postcode=person.postcode,
-            lsoa=place.lsoa if place else None,
-            gp_practice_code=person.gp_practice_code,
+        person=person_details(
+            person,
+            geography,
             neighbourhood=neighbourhood,
             borough=place.borough if place else (home.borough or None if home else None),
             imd_quintile=geography.imd_quintile_for(person.postcode),
-            ethnicity_code=person.ethnicity_code,
-            preferred_language=person.preferred_language,
-            interpreter_needed=person.interpreter_needed,
-            phone=person.phone,
-            email=person.email,
         ),
         referral_ids=referral_ids,
         merged_by=principal.sub,
