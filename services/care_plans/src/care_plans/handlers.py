@@ -8,15 +8,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from care_plans import records
+from care_plans import merges, records
 from care_plans.domain.document import CareTeamMember, PlanDocument
 from care_plans.records import PERSON_FIELDS, Editor
 from care_plans.store import plans as store
-from care_plans.store.tables import PersonReferralRow, PersonRow
+from care_plans.store.tables import PersonReferralRow
 from carethread.db import UnitOfWork
 from carethread.events import Event
 from carethread.events.referrals import (
     PersonDetails,
+    PersonMergedV1,
     PersonRegisteredV1,
     PersonUpdatedV1,
     ReferralReceivedV1,
@@ -26,7 +27,6 @@ from carethread.events.referrals import (
 from carethread.messaging import EventRouter
 
 router = EventRouter()
-FRONT_DOOR = Editor(sub="carethread/referrals", name="Integrated front door", org=None, role=None)
 ROLE_OF_DESTINATION = {
     "neighbourhood_mdt": "Neighbourhood multidisciplinary team",
     "team": "Accepting team",
@@ -38,32 +38,6 @@ class PersonNotYetKnown(LookupError):
     """An event about a person whose record has not arrived yet: retried, then the DLQ."""
 
 
-async def _start_from_front_door(
-    uow: UnitOfWork, person_id: uuid.UUID, details: dict[str, object], now: datetime
-) -> PersonRow:
-    person, _ = await records.start_record(
-        uow,
-        person_id=person_id,
-        details=details,
-        recorded_from="front_door",
-        editor=FRONT_DOOR,
-        care_team=[],
-        now=now,
-        reason="recorded from the front door",
-    )
-    return person
-
-
-def _is_stale(person: PersonRow, sequence: int | None, changed_at: datetime) -> bool:
-    """An older (or the same) version of the person than the one applied, delivered late.
-    The front door's ``sequence`` decides; its times are when referrals were received,
-    which need not increase."""
-    if sequence is not None and person.front_door_sequence is not None:
-        return sequence <= person.front_door_sequence
-    seen = person.front_door_changed_at
-    return seen is not None and changed_at <= seen
-
-
 async def _person_from_front_door(
     uow: UnitOfWork,
     person_id: uuid.UUID,
@@ -71,17 +45,14 @@ async def _person_from_front_door(
     changed_at: datetime,
     sequence: int | None,
 ) -> None:
+    """A person event, for the id the person has now: an event for a merged id (late, or
+    from a producer that has not applied the merge) is for the id it merged into, and
+    never takes away the NHS number that merge brought."""
     fields = details.model_dump(include=set(PERSON_FIELDS))
-    now = datetime.now(UTC)
-    person = await store.person(uow.session, person_id)
-    if person is None:
-        person = await _start_from_front_door(uow, person_id, fields, now)
-    elif _is_stale(person, sequence, changed_at):
-        return
-    else:
-        await records.update_person(uow, person, fields, now)
-    person.front_door_changed_at = changed_at
-    person.front_door_sequence = sequence
+    current, _ = await store.current_person(uow.session, person_id)
+    if current != person_id and fields.get("nhs_number") is None:
+        fields.pop("nhs_number", None)
+    await records.person_from_front_door(uow, current, fields, changed_at, sequence)
 
 
 @router.on(PersonRegisteredV1)
@@ -98,12 +69,19 @@ async def on_person_updated(event: Event[PersonUpdatedV1], uow: UnitOfWork) -> N
     await _person_from_front_door(uow, d.person_id, d.person, d.updated_at, event.envelope.sequence)
 
 
+@router.on(PersonMergedV1)
+async def on_person_merged(event: Event[PersonMergedV1], uow: UnitOfWork) -> None:
+    """Two ids, one person: see ``care_plans.merges``."""
+    await merges.apply_merge(uow, event.data, event.envelope.sequence, event.id)
+
+
 @router.on(ReferralReceivedV1)
 async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork) -> None:
     """The referred person is findable here at once: from the referral's summary if the
     front door's person event has not come first."""
     d = event.data
-    if await store.person(uow.session, d.person_id) is None:
+    person_id, person = await store.current_person(uow.session, d.person_id)
+    if person is None:
         p = d.person
         details: dict[str, object] = {
             "given_name": p.given_name,
@@ -113,12 +91,12 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
             "borough": p.borough,
             "neighbourhood": d.neighbourhood,
         }
-        await _start_from_front_door(uow, d.person_id, details, datetime.now(UTC))
+        await records.start_from_front_door(uow, person_id, details, datetime.now(UTC))
     if await uow.session.get(PersonReferralRow, d.referral_id) is None:
         uow.session.add(
             PersonReferralRow(
                 referral_id=d.referral_id,
-                person_id=d.person_id,
+                person_id=person_id,
                 referrer_org=d.referrer_org,
                 status=d.status,
                 sequence=event.envelope.sequence or 1,
@@ -148,8 +126,8 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         row.destination_kind, row.destination_id = d.destination.kind, d.destination.id
     if d.decision != "accept" or d.destination is None:
         return
-    person = await store.person(uow.session, d.person_id)
-    plan = await store.plan_for(uow.session, d.person_id, for_update=True)
+    person_id, person = await store.current_person(uow.session, d.person_id)
+    plan = await store.plan_for(uow.session, person_id, for_update=True)
     if person is None or plan is None:
         raise PersonNotYetKnown(f"no record yet for person {d.person_id}")
     document = PlanDocument.model_validate(plan.document)

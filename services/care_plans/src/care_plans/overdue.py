@@ -42,16 +42,18 @@ async def announce_overdue_actions(uow: UnitOfWork, *, now: datetime, limit: int
         action = next((a for a in document.actions if a.id == row.id), None)
         if action is None:
             continue
+        # A plan kept under a merged id (``merges``) is announced under the person's id now.
+        person_id = person.merged_into or plan.person_id
         ctx = events.PlanContext(
             plan_id=plan.id,
-            person_id=plan.person_id,
+            person_id=person_id,
             neighbourhood=person.neighbourhood,
             version=plan.version,
             org=None,
             at=now,
         )
         event = events.action_overdue(ctx, action, document)
-        await add_to_outbox(uow, event, topic=topics.CARE_PLANS, key=str(plan.person_id))
+        await add_to_outbox(uow, event, topic=topics.CARE_PLANS, key=str(person_id))
         row.overdue_announced_for = row.due_date
     await uow.session.flush()
     return len(rows)

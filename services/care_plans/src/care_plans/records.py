@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from care_plans import events
@@ -123,6 +123,7 @@ async def start_record(
         recorded_from=recorded_from,
         created_at=now,
         updated_at=now,
+        records_to_combine=0,
     )
     apply_details(person, details)
     uow.session.add(person)
@@ -159,6 +160,59 @@ async def update_person(
         await _publish(uow, person.id, [events.person_updated(person, changed)])
         await uow.session.flush()
     return changed
+
+
+FRONT_DOOR = Editor(sub="carethread/referrals", name="Integrated front door", org=None, role=None)
+
+
+async def start_from_front_door(
+    uow: UnitOfWork, person_id: uuid.UUID, details: Mapping[str, Any], now: datetime
+) -> PersonRow:
+    person, _ = await start_record(
+        uow,
+        person_id=person_id,
+        details=details,
+        recorded_from="front_door",
+        editor=FRONT_DOOR,
+        care_team=[],
+        now=now,
+        reason="recorded from the front door",
+    )
+    return person
+
+
+def is_stale(person: PersonRow, sequence: int | None, changed_at: datetime) -> bool:
+    """An older (or the same) version of the person than the one applied, delivered late.
+    The front door's ``sequence`` decides; its times are when referrals were received,
+    which need not increase."""
+    if sequence is not None and person.front_door_sequence is not None:
+        return sequence <= person.front_door_sequence
+    seen = person.front_door_changed_at
+    return seen is not None and changed_at <= seen
+
+
+async def person_from_front_door(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    details: Mapping[str, Any],
+    changed_at: datetime,
+    sequence: int | None,
+) -> PersonRow:
+    """Apply the front door's description of the person (version ``sequence``): start their
+    record, or update it unless it has a newer (or the same) version already. ``person_id``
+    is the id the person has now (``store.current_person``)."""
+    fields = {name: details[name] for name in PERSON_FIELDS if name in details}
+    now = datetime.now(UTC)
+    person = await store.person(uow.session, person_id)
+    if person is None:
+        person = await start_from_front_door(uow, person_id, fields, now)
+    elif is_stale(person, sequence, changed_at):
+        return person
+    else:
+        await update_person(uow, person, fields, now)
+    person.front_door_changed_at = changed_at
+    person.front_door_sequence = sequence
+    return person
 
 
 def changes_json(changes: list[Any]) -> list[dict[str, str]]:

@@ -22,7 +22,13 @@ from care_plans.domain.document import CareTeamMember, PlanDocument
 from care_plans.domain.merge_patch import merge_patch
 from care_plans.records import SERVICE, Editor, Saved
 from care_plans.store import plans as store
-from care_plans.store.tables import BreakGlassRow, CarePlanRow, PersonRow, PlanVersionRow
+from care_plans.store.tables import (
+    BreakGlassRow,
+    CarePlanRow,
+    PersonAliasRow,
+    PersonRow,
+    PlanVersionRow,
+)
 from carethread.auth import Principal, record_access
 from carethread.db import UnitOfWork
 from carethread.db.tables import AuditRow
@@ -51,6 +57,8 @@ class Opened:
     person: PersonRow
     plan: CarePlanRow
     relationship: Relationship
+    # Records kept under ids merged into this person's, awaiting combining (``merges``).
+    to_combine: tuple[tuple[PersonAliasRow, CarePlanRow], ...] = ()
 
 
 def _care_team(plan: CarePlanRow) -> list[CareTeamMember]:
@@ -89,10 +97,19 @@ async def _audit(
 
 
 async def _relationship(
-    uow: UnitOfWork, caller: Caller, person_id: uuid.UUID, plan: CarePlanRow, now: datetime
+    uow: UnitOfWork,
+    caller: Caller,
+    person_id: uuid.UUID,
+    plan: CarePlanRow,
+    now: datetime,
+    to_combine: tuple[tuple[PersonAliasRow, CarePlanRow], ...] = (),
 ) -> Relationship:
-    """The caller's relationship, asking the database only for what the plan cannot tell."""
+    """The caller's relationship, asking the database only for what the plan cannot tell.
+    The care team of a record kept to be combined into this one is the person's care team
+    too, until it is combined."""
     team = _care_team(plan)
+    for _, kept in to_combine:
+        team += _care_team(kept)
     rel = relationship(caller, str(person_id), team, [])
     if rel is not Relationship.NONE or caller.is_person:
         return rel
@@ -117,12 +134,29 @@ async def open_record(
 ) -> Opened:
     """The person and their plan, if ``principal`` may read (or, ``write``, change) them.
 
-    Every attempt is audited, the refused ones too."""
+    An id the front door merged into another leads to the person as they are now (a record
+    kept under it is read-only: ``care_plans.merges``). Every attempt is audited, the
+    refused ones too."""
     found = await store.person_and_plan(uow.session, person_id, for_update=write)
-    if found is None:  # every recorded person has a plan, made in the same transaction
-        raise NotFound(f"No person {person_id} has a record here.")
+    if found is None or found[0].merged_into is not None:
+        survivor = await store.survivor_of(uow.session, person_id)
+        if survivor is None:  # every recorded person has a plan, made in one transaction
+            raise NotFound(f"No person {person_id} has a record here.")
+        if write and found is not None:
+            raise Conflict(
+                f"Person {person_id} was merged into {survivor}: this record is kept, "
+                f"read-only, until their care team combines it. Write to {survivor}'s record.",
+                person_id=str(survivor),
+            )
+        person_id = survivor
+        found = await store.person_and_plan(uow.session, person_id, for_update=write)
+        if found is None:
+            raise NotFound(f"No person {person_id} has a record here.")
     person, plan = found
-    rel = await _relationship(uow, principal.as_caller(), person_id, plan, now)
+    to_combine: tuple[tuple[PersonAliasRow, CarePlanRow], ...] = ()
+    if person.records_to_combine:
+        to_combine = tuple(await store.records_to_combine(uow.session, person_id))
+    rel = await _relationship(uow, principal.as_caller(), person_id, plan, now, to_combine)
     allowed = may_change(rel) if write else may_read(rel)
     resource_id = str(plan.id) if resource_type == "CarePlan" else str(person_id)
     await _audit(
@@ -143,7 +177,7 @@ async def open_record(
             "Your team is not in this person's care team and has no open referral for them. "
             "In an emergency, break the glass: POST /api/v1/persons/{id}/break-glass with a reason."
         )
-    return Opened(person, plan, rel)
+    return Opened(person, plan, rel, to_combine)
 
 
 def _stale(plan: CarePlanRow, expected: list[int]) -> PreconditionFailed | None:
@@ -273,6 +307,7 @@ async def break_glass(
     short while (reads in that time are flagged too). Never a way to change the record."""
     if "person" in principal.roles:
         raise Forbidden("A person's token reads only their own record.")
+    person_id, _ = await store.current_person(uow.session, person_id)  # a merged id: theirs now
     found = await store.person_and_plan(uow.session, person_id)
     if found is None:
         raise NotFound(f"No person {person_id} has a record here.")
@@ -306,11 +341,12 @@ async def break_glass(
 async def access_log(
     uow: UnitOfWork, person_id: uuid.UUID, principal: Principal, *, now: datetime, limit: int
 ) -> list[AuditRow]:
-    """Who has looked at (or tried to look at, or changed) this person's record."""
-    await open_record(
+    """Who has looked at (or tried to look at, or changed) this person's record, under any
+    id merged into theirs too."""
+    opened = await open_record(
         uow, person_id, principal, now=now, action="read-access-log", resource_type="AccessLog"
     )
-    return await store.access_log(uow.session, person_id, limit)
+    return await store.access_log(uow.session, opened.person.id, limit)
 
 
 async def record_person(
@@ -366,3 +402,49 @@ async def record_person(
         allowed=True,
     )
     return person, plan
+
+
+@dataclass(frozen=True)
+class KeptRecord:
+    opened: Opened  # the person's record now
+    alias: PersonAliasRow
+    plan: CarePlanRow  # the plan kept under the merged id
+
+
+async def kept_record(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    principal: Principal,
+    *,
+    now: datetime,
+    write: bool = False,
+) -> KeptRecord:
+    """A record kept under ``merged_id`` when it was merged into ``person_id`` (both had a
+    record here), for the person's care team to combine; readable after it was combined."""
+    action = "combine-merged-record" if write else "read-merged-record"
+    opened = await open_record(uow, person_id, principal, now=now, action=action, write=write)
+    alias = await uow.session.get(PersonAliasRow, merged_id)
+    kept = await store.plan_for(uow.session, merged_id) if alias is not None else None
+    if alias is None or alias.person_id != opened.person.id or kept is None:
+        raise NotFound(f"Person {opened.person.id} has no record kept from {merged_id}.")
+    return KeptRecord(opened, alias, kept)
+
+
+async def mark_combined(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    principal: Principal,
+    *,
+    now: datetime,
+) -> KeptRecord:
+    """The care team has carried over what they judged right from a kept record: it no
+    longer awaits combining (it stays, read-only). Saying so again changes nothing."""
+    found = await kept_record(uow, person_id, merged_id, principal, now=now, write=True)
+    if found.alias.combined_at is None:
+        found.alias.combined_at, found.alias.combined_by = now, principal.sub
+        person = found.opened.person
+        person.records_to_combine = max(0, person.records_to_combine - 1)
+        await uow.session.flush()
+    return found

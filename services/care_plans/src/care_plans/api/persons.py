@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 
 from care_plans import use_cases
 from care_plans.api.dependencies import Now
-from care_plans.api.render import person_body, plan_response
+from care_plans.api.render import merged_record, person_body, plan_body, plan_response
 from care_plans.api.schemas import (
     AccessLog,
     AccessLogEntry,
     BreakGlassIn,
+    MergedRecord,
     PersonCreate,
     PersonRead,
     PlanRead,
@@ -46,14 +47,49 @@ async def record_person(body: PersonCreate, uow: UoWDep, user: CurrentUser, now:
 
 @router.get("/{person_id}", response_model=PersonRead, name="read_person")
 async def read_person(person_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now) -> PersonRead:
-    """The person: identifiers, demographics, communication needs and About Me."""
+    """The person: identifiers, demographics, communication needs and About Me. An id the
+    front door merged into another answers with the person as they are now (their id)."""
     opened = await use_cases.open_record(
         uow, person_id, user, now=now, action="read", resource_type="Patient"
     )
     await uow.commit()
     return PersonRead.model_validate(
-        person_body(opened.person, opened.plan, opened.relationship.value)
+        person_body(opened.person, opened.plan, opened.relationship.value, opened.to_combine)
     )
+
+
+@router.get(
+    "/{person_id}/merged-records/{merged_id}/care-plan",
+    response_model=PlanRead,
+    name="read_merged_record",
+)
+async def read_merged_record(
+    person_id: uuid.UUID, merged_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now
+) -> JSONResponse:
+    """The plan kept under ``merged_id`` when the front door merged it into this person
+    while both ids had a record here (read-only; ``meta.merged_into`` names this person).
+    Their care team carries over what they judge right, then marks it combined."""
+    kept = await use_cases.kept_record(uow, person_id, merged_id, user, now=now)
+    await uow.commit()
+    body = plan_body(kept.plan, kept.opened.relationship.value, local_date(now))
+    body["meta"]["merged_into"] = str(kept.opened.person.id)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/{person_id}/merged-records/{merged_id}/combined",
+    response_model=MergedRecord,
+    name="mark_merged_record_combined",
+)
+async def mark_merged_record_combined(
+    person_id: uuid.UUID, merged_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now
+) -> MergedRecord:
+    """Say that what was right in the kept record is now in this person's record: it no
+    longer awaits combining. It is kept, read-only; nothing is deleted. Needs the right to
+    change the record; saying it again changes nothing."""
+    kept = await use_cases.mark_combined(uow, person_id, merged_id, user, now=now)
+    await uow.commit()
+    return MergedRecord.model_validate(merged_record(kept.alias, kept.plan))
 
 
 @router.post("/{person_id}/break-glass", response_model=PlanRead, name="break_glass")

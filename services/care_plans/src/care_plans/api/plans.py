@@ -42,10 +42,14 @@ class UnsupportedMediaType(Problem):
 async def read_care_plan(
     person_id: uuid.UUID, uow: UoWDep, user: CurrentUser, now: Now
 ) -> JSONResponse:
-    """The person's plan, with its version as the ``ETag``. The read is audited."""
+    """The person's plan, with its version as the ``ETag``. The read is audited. An id the
+    front door merged into another reads the person's plan now; ``meta.records_to_combine``
+    lists records kept from such ids that await combining."""
     opened = await use_cases.open_record(uow, person_id, user, now=now, action="read")
     await uow.commit()
-    return plan_response(opened.plan, opened.relationship.value, local_date(now))
+    return plan_response(
+        opened.plan, opened.relationship.value, local_date(now), to_combine=opened.to_combine
+    )
 
 
 @router.put(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from care_plans.api.dependencies import etag
 from care_plans.domain.document import OPEN_ACTION
-from care_plans.store.tables import CarePlanRow, PersonRow
+from care_plans.store.tables import CarePlanRow, PersonAliasRow, PersonRow
 
 OPEN_STATUSES = frozenset(s.value for s in OPEN_ACTION)
 
@@ -21,7 +22,23 @@ def _overdue(action: dict[str, Any], today: date) -> bool:
     return action.get("status") in OPEN_STATUSES and due is not None and due < today.isoformat()
 
 
-def plan_body(plan: CarePlanRow, relationship: str, today: date) -> dict[str, Any]:
+Kept = Iterable[tuple[PersonAliasRow, CarePlanRow]]
+
+
+def merged_record(alias: PersonAliasRow, plan: CarePlanRow) -> dict[str, Any]:
+    return {
+        "person_id": str(alias.merged_person_id),
+        "plan_id": str(plan.id),
+        "plan_version": plan.version,
+        "merged_at": alias.merged_at.isoformat(),
+        "combined_at": alias.combined_at.isoformat() if alias.combined_at else None,
+        "combined_by": alias.combined_by,
+    }
+
+
+def plan_body(
+    plan: CarePlanRow, relationship: str, today: date, to_combine: Kept = ()
+) -> dict[str, Any]:
     body = dict(plan.document)  # a full document: every version is saved whole
     body["actions"] = [{**a, "overdue": _overdue(a, today)} for a in body.get("actions", [])]
     body["meta"] = {
@@ -33,21 +50,28 @@ def plan_body(plan: CarePlanRow, relationship: str, today: date) -> dict[str, An
         "updated_by": plan.updated_by,
         "updated_by_org": plan.updated_by_org,
         "relationship": relationship,
+        "records_to_combine": [merged_record(a, p) for a, p in to_combine],
     }
     return body
 
 
 def plan_response(
-    plan: CarePlanRow, relationship: str, today: date, status_code: int = 200
+    plan: CarePlanRow,
+    relationship: str,
+    today: date,
+    status_code: int = 200,
+    to_combine: Kept = (),
 ) -> JSONResponse:
     return JSONResponse(
-        plan_body(plan, relationship, today),
+        plan_body(plan, relationship, today, to_combine),
         status_code=status_code,
         headers={"ETag": etag(plan.version), "Cache-Control": "no-store"},
     )
 
 
-def person_body(person: PersonRow, plan: CarePlanRow, relationship: str) -> dict[str, Any]:
+def person_body(
+    person: PersonRow, plan: CarePlanRow, relationship: str, to_combine: Kept = ()
+) -> dict[str, Any]:
     return {
         "id": person.id,
         "nhs_number": person.nhs_number,
@@ -70,4 +94,5 @@ def person_body(person: PersonRow, plan: CarePlanRow, relationship: str) -> dict
         "plan_id": plan.id,
         "plan_version": plan.version,
         "relationship": relationship,
+        "records_to_combine": [merged_record(a, p) for a, p in to_combine],
     }

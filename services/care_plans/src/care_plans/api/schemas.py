@@ -34,6 +34,18 @@ class PersonCreate(ApiModel):
     email: str | None = Field(None, max_length=200)
 
 
+class MergedRecord(BaseModel):
+    """A record kept under an id the front door merged into this person's while both had a
+    record here: its care team combines it into this one (``merged-records``)."""
+
+    person_id: uuid.UUID = Field(description="the merged id the record is kept under")
+    plan_id: uuid.UUID
+    plan_version: int
+    merged_at: datetime
+    combined_at: datetime | None = None
+    combined_by: str | None = None
+
+
 class PersonRead(BaseModel):
     id: uuid.UUID
     nhs_number: str | None
@@ -56,6 +68,9 @@ class PersonRead(BaseModel):
     plan_id: uuid.UUID
     plan_version: int
     relationship: str
+    records_to_combine: list[MergedRecord] = Field(
+        default_factory=list, description="kept records of this person awaiting combining"
+    )
 
 
 class ActionRead(Action):
@@ -71,6 +86,13 @@ class PlanMeta(BaseModel):
     updated_by: str
     updated_by_org: str | None
     relationship: str = Field(description="why you may see it: care_team, open_referral, ...")
+    records_to_combine: list[MergedRecord] = Field(
+        default_factory=list,
+        description="on reads: records kept under ids merged into this person's, to combine",
+    )
+    merged_into: uuid.UUID | None = Field(
+        None, description="a kept record: the person id it was merged into (read-only)"
+    )
 
 
 class PlanRead(PlanDocument):

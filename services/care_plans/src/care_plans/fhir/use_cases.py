@@ -59,8 +59,10 @@ async def subject_of(
     if reference.startswith("Patient/"):
         local = reference.removeprefix("Patient/")
         person_id = as_uuid(local)
-        if person_id and await store.person(uow.session, person_id):
-            return person_id
+        if person_id:
+            current, found = await store.current_person(uow.session, person_id)
+            if found is not None:
+                return current  # a merged id: the person's id now
         aliased = await _alias(uow, user.org, local)
         if aliased:
             return aliased
@@ -88,7 +90,16 @@ async def plan_by_id(uow: UnitOfWork, plan_id: uuid.UUID, user: Principal, now: 
     plan = await store.plan(uow.session, plan_id)
     if plan is None:
         raise FhirError(404, [Issue(f"No CarePlan {plan_id}.", "not-found")])
-    return await read(uow, plan.person_id, user, now, "CarePlan")
+    survivor = await store.survivor_of(uow.session, plan.person_id)
+    if survivor is None:
+        return await read(uow, plan.person_id, user, now, "CarePlan")
+    # Kept under an id merged into another (``care_plans.merges``): this plan, read by the
+    # relationship with the person as they are now.
+    try:
+        kept = await use_cases.kept_record(uow, survivor, plan.person_id, user, now=now)
+    except NotFound as e:
+        raise FhirError(404, [Issue(e.detail or "not found", "not-found")]) from None
+    return Record(kept.opened.person, kept.plan)
 
 
 async def by_nhs_number(

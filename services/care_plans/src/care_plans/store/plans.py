@@ -15,6 +15,7 @@ from care_plans.domain.patch import apply_patch
 from care_plans.store.tables import (
     BreakGlassRow,
     CarePlanRow,
+    PersonAliasRow,
     PersonReferralRow,
     PersonRow,
     PlanActionRow,
@@ -25,6 +26,53 @@ from carethread.db.tables import AuditRow
 
 async def person(session: AsyncSession, person_id: uuid.UUID) -> PersonRow | None:
     return await session.get(PersonRow, person_id)
+
+
+async def survivor_of(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID | None:
+    """The id ``person_id`` was merged into, if the front door merged it."""
+    alias = await session.get(PersonAliasRow, person_id)
+    return alias.person_id if alias is not None else None
+
+
+async def current_person(
+    session: AsyncSession, person_id: uuid.UUID
+) -> tuple[uuid.UUID, PersonRow | None]:
+    """The id the person known as ``person_id`` has now — itself, or the id it was merged
+    into — with their record if there is one. Only an unknown or merged id costs a second
+    look (at ``person_alias``)."""
+    row = await session.get(PersonRow, person_id)
+    if row is not None and row.merged_into is None:
+        return person_id, row
+    survivor = await survivor_of(session, person_id)
+    if survivor is None:
+        return person_id, row
+    return survivor, await session.get(PersonRow, survivor)
+
+
+async def merged_ids(session: AsyncSession, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids merged into ``person_id``."""
+    rows = await session.scalars(
+        select(PersonAliasRow.merged_person_id).where(PersonAliasRow.person_id == person_id)
+    )
+    return list(rows.all())
+
+
+async def records_to_combine(
+    session: AsyncSession, person_id: uuid.UUID
+) -> list[tuple[PersonAliasRow, CarePlanRow]]:
+    """The records kept under ids merged into ``person_id`` that the care team has not yet
+    combined, each with its plan, in the order they were merged."""
+    rows = await session.execute(
+        select(PersonAliasRow, CarePlanRow)
+        .join(CarePlanRow, CarePlanRow.person_id == PersonAliasRow.merged_person_id)
+        .where(
+            PersonAliasRow.person_id == person_id,
+            PersonAliasRow.record_kept.is_(True),
+            PersonAliasRow.combined_at.is_(None),
+        )
+        .order_by(PersonAliasRow.merged_at, PersonAliasRow.merged_person_id)
+    )
+    return [(alias, plan) for alias, plan in rows]
 
 
 async def person_by_nhs_number(session: AsyncSession, nhs_number: str) -> PersonRow | None:
@@ -218,9 +266,12 @@ async def unannounced_overdue(
 
 
 async def access_log(session: AsyncSession, person_id: uuid.UUID, limit: int) -> list[AuditRow]:
+    """The audit of the person's record, under their id and any id merged into it (audit
+    rows are never rewritten: the log reads both)."""
+    ids = [person_id, *await merged_ids(session, person_id)]
     rows = await session.scalars(
         select(AuditRow)
-        .where(AuditRow.person_id == person_id)
+        .where(AuditRow.person_id.in_(ids))
         .order_by(AuditRow.recorded_at.desc())
         .limit(limit)
     )

@@ -4,7 +4,8 @@ A plan is stored as its current document (``care_plan``) and as every version it
 (``care_plan_version``): the history is the versions themselves, so nothing is lost and any
 two can be compared. ``plan_action`` is the actions of current plans as rows, for the
 overdue watch; ``person_referral`` is what this service knows of the front door's
-referrals, for access by relationship.
+referrals, for access by relationship; ``person_alias`` is every person id the front door
+merged into another (``care_plans.merges``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class PersonRow(CarePlansBase):
     # it changed them: an older person event is ignored (by version; by time if it has none).
     front_door_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     front_door_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A record kept under an id the front door merged into another while both ids had a
+    # record here: the id it now belongs to (reads by this id lead there; no writes).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    # On the surviving record: how many kept records await combining by the care team.
+    records_to_combine: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CarePlanRow(CarePlansBase):
@@ -150,3 +156,19 @@ class FhirAliasRow(CarePlansBase):
     resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id"))
+
+
+class PersonAliasRow(CarePlansBase):
+    """A person id the front door merged into another (``person.merged``): events and reads
+    for it are for ``person_id``. ``record_kept``: both ids had a record here, and the old
+    one is kept, read-only, until the care team has combined it (``combined_at``)."""
+
+    __tablename__ = "person_alias"
+
+    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    record_kept: Mapped[bool] = mapped_column(Boolean)
+    combined_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    combined_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
