@@ -3,7 +3,9 @@ with the listing's version as ``sequence``."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Protocol
 
 from carethread.events import CloudEvent, new_event
 from carethread.events.directory import (
@@ -14,7 +16,29 @@ from carethread.events.directory import (
 )
 from carethread.events.registry import EventData
 from directory.domain.listing import Change
-from directory.store.tables import ServiceRow
+
+
+class ListingFacts(Protocol):
+    """What an event says of a listing: a stored ``ServiceRow``, or the values of one just
+    inserted (``saving_many``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def organization_id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def capacity(self) -> str: ...
+    @property
+    def referral_route(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def withdrawn_reason(self) -> str | None: ...
+
 
 LISTING_EVENTS: dict[Change, type[DirectoryServicePublishedV1 | DirectoryServiceUpdatedV1]] = {
     Change.PUBLISHED: DirectoryServicePublishedV1,
@@ -26,7 +50,7 @@ LISTING_EVENTS: dict[Change, type[DirectoryServicePublishedV1 | DirectoryService
 
 def listing_event(
     change: Change,
-    row: ServiceRow,
+    row: ListingFacts,
     *,
     organization_name: str,
     taxonomy: list[str],

@@ -24,6 +24,48 @@ from directory.store import listings as store
 from directory.store.tables import LocationRow, OrganizationRow, ServiceRevisionRow, ServiceRow
 from directory.store.taxonomy import Terms
 
+# The tables, for Core inserts (the ORM's bulk insert of the same dictionaries costs more).
+_SERVICE = ServiceRow.metadata.tables[ServiceRow.__tablename__]
+_REVISION = ServiceRevisionRow.metadata.tables[ServiceRevisionRow.__tablename__]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What became of one listing of a page: its change (None: unchanged, not written),
+    the event published, the warnings of its resolution."""
+
+    change: Change | None
+    event_id: uuid.UUID | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _NewListing:
+    """A new listing's service row, as inserted: what its events and text index are made
+    of (an ORM object per listing cost more than its insert)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    description: str
+    url: str | None
+    email: str | None
+    status: str
+    capacity: str
+    referral_route: str
+    minimum_age: int | None
+    maximum_age: int | None
+    free: bool
+    fees: str | None
+    eligibility: str | None
+    document: dict[str, Any]
+    keywords: str
+    last_verified_at: datetime
+    version: int
+    withdrawn_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
 
 @dataclass(frozen=True)
 class _Planned:
@@ -48,7 +90,7 @@ async def _plan(
     existing: ServiceRow | None,
     terms: Terms,
     organizations: dict[str, uuid.UUID],
-) -> _Planned | use_cases.Written:
+) -> _Planned | Saved:
     assert body.id is not None
     resolved = resolve(body, terms, body.id, strict=False)
     org = body.organization
@@ -69,7 +111,7 @@ async def _plan(
     except ListingRefused as e:
         raise Conflict(str(e)) from e
     if revision.change is None:
-        return use_cases.Written(existing, None, None, resolved.warnings)
+        return Saved(None, None, resolved.warnings)
     return _Planned(resolved, org_id, listing, document, existing, revision)
 
 
@@ -80,7 +122,7 @@ async def save_listings(
     *,
     now: datetime,
     terms: Terms,
-) -> list[use_cases.Written | Problem]:
+) -> list[Saved | Problem]:
     """Each listing created, or updated if its id is known (every body has an id, none
     twice: see ``has_repeated_ids``); unchanged ones are not written. One result per body,
     in order: what was written, or the problem that refused it."""
@@ -89,7 +131,7 @@ async def save_listings(
     found = await session.scalars(select(ServiceRow).where(ServiceRow.id.in_(ids)))
     existing = {r.id: r for r in found.all()}
     organizations: dict[str, uuid.UUID] = {}
-    results: list[use_cases.Written | Problem | _Planned] = []
+    results: list[Saved | Problem | _Planned] = []
     for body in bodies:
         assert body.id is not None
         try:
@@ -105,7 +147,7 @@ async def save_listings(
 
 async def _write(
     uow: UnitOfWork, planned: list[_Planned], principal: Principal, now: datetime
-) -> dict[int, use_cases.Written]:
+) -> dict[int, Saved]:
     session = uow.session
     organizations: dict[uuid.UUID, dict[str, Any]] = {}
     locations: dict[Any, dict[str, Any]] = {}
@@ -119,17 +161,18 @@ async def _write(
             locations[location["id"]] = location
     await store.upsert_many(session, OrganizationRow.__table__, list(organizations.values()), "id")
     await store.upsert_many(session, LocationRow.__table__, list(locations.values()), "id")
-    rows: list[tuple[_Planned, ServiceRow, str | None]] = []
+    rows: list[tuple[_Planned, ServiceRow | _NewListing, str | None]] = []
     created: list[dict[str, Any]] = []
     for p in planned:
         previous = p.existing.capacity if p.existing is not None else None
+        row: ServiceRow | _NewListing
         if p.existing is None:
             # Written below with the page's other new listings in one Core statement: the
-            # ORM's unit of work cost more than the rest of a listing's save. The row
-            # object is the listing's values for what follows (events, indexes, the result).
+            # ORM's unit of work cost more than the rest of a listing's save. Its values
+            # are what follows is made of (events, indexes).
             values = _new_service(p, now)
             created.append(values)
-            row = ServiceRow(**values)
+            row = _NewListing(**values)
         else:
             row = p.existing
             use_cases.apply_listing(row, p.listing, p.document, p.resolved.keywords)
@@ -137,7 +180,7 @@ async def _write(
             row.updated_at = now
         rows.append((p, row, previous))
     if created:
-        await session.execute(insert(ServiceRow), created)
+        await session.execute(insert(_SERVICE), created)
     await session.flush()
     replacing = [row.id for p, row, _ in rows if p.existing is not None]
     await store.replace_indexes(
@@ -147,7 +190,7 @@ async def _write(
     # The edit history in one statement, in the page's order (as ``use_cases.record``
     # writes one listing's), then the events.
     await session.execute(
-        insert(ServiceRevisionRow),
+        insert(_REVISION),
         [
             {
                 "service_id": row.id,
@@ -162,12 +205,12 @@ async def _write(
             for p, row, _ in rows
         ],
     )
-    out: dict[int, use_cases.Written] = {}
+    out: dict[int, Saved] = {}
     for p, row, previous in rows:
         event_id = await use_cases.publish(
             uow, _change(p.revision), row, at=now, previous_capacity=previous
         )
-        out[id(p)] = use_cases.Written(row, p.revision.change, event_id, p.resolved.warnings)
+        out[id(p)] = Saved(p.revision.change, event_id, p.resolved.warnings)
     await session.flush()
     return out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 
@@ -56,10 +56,18 @@ async def organization_id(uow: UnitOfWork, body: ServiceIn) -> uuid.UUID:
     return await store.organization_named(uow.session, org.name) or uuid.uuid4()
 
 
+class PublishedListing(events.ListingFacts, Protocol):
+    """A listing an event is made of: its facts, and its document (organisation's name,
+    taxonomy, boroughs)."""
+
+    @property
+    def document(self) -> dict[str, Any]: ...
+
+
 async def publish(
     uow: UnitOfWork,
     change: Change,
-    row: ServiceRow,
+    row: PublishedListing,
     *,
     at: datetime,
     previous_capacity: str | None = None,

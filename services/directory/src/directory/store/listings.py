@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,23 +135,25 @@ async def replace_indexes(
     if replacing:
         for table in (ServiceTaxonomyRow, ServiceFacetRow, OpeningHoursRow, ServiceAtLocationRow):
             await session.execute(delete(table).where(table.service_id.in_(list(replacing))))
+    # Core inserts on the tables (an executemany each): the ORM's bulk insert of the same
+    # dictionaries cost more in Python than the rest of these rows' writing.
     rows: dict[Any, list[dict[str, Any]]] = {
-        ServiceTaxonomyRow: [
+        ServiceTaxonomyRow.__table__: [
             {"service_id": s, "term_id": t}
             for s, i in indexed.items()
             for t in dict.fromkeys(i.term_ids)
         ],
-        ServiceFacetRow: [
+        ServiceFacetRow.__table__: [
             {"service_id": s, "facet": f, "value": v}
             for s, i in indexed.items()
             for f, v in dict.fromkeys(i.facets)
         ],
-        OpeningHoursRow: [
+        OpeningHoursRow.__table__: [
             {"service_id": s, "weekday": h.weekday, "opens": h.opens, "closes": h.closes}
             for s, i in indexed.items()
             for h in i.hours
         ],
-        ServiceAtLocationRow: [
+        ServiceAtLocationRow.__table__: [
             {"id": sal, "service_id": s, "location_id": loc}
             for s, i in indexed.items()
             for sal, loc in i.location_ids
@@ -162,8 +164,24 @@ async def replace_indexes(
             await session.execute(insert(table), values)
 
 
+class Indexable(Protocol):
+    """What the text index and the spelling vocabulary are made of: a stored
+    ``ServiceRow``, or the values of one just inserted."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def keywords(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
 async def index_texts(
-    session: AsyncSession, rows: Sequence[ServiceRow], *, replacing: Sequence[uuid.UUID]
+    session: AsyncSession, rows: Sequence[Indexable], *, replacing: Sequence[uuid.UUID]
 ) -> None:
     """``index_text`` for many services at once (``replacing``: those indexed already)."""
     words = {
