@@ -6,13 +6,18 @@ their NHS number's. Real handlers, through the consumer and its inbox."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from care_plans.app import create_app
+from care_plans.settings import CarePlansSettings
 from care_plans.store.tables import CarePlansBase
 from carethread.db import create_engine, session_factory
 from carethread.db.tables import OutboxRow
@@ -23,8 +28,11 @@ from carethread.events.referrals import (
     PersonMergedV1,
     PersonRegisteredV1,
 )
+from carethread.messaging import InMemoryBroker
 from carethread.nhs import person_id_for_nhs_number
-from tests.care_plans.conftest import CarePlans, outbox, token
+from carethread.settings import AuthSettings, KafkaSettings
+from carethread.testing.apps import running
+from tests.care_plans.conftest import CarePlans, Clock, outbox, token
 from tests.care_plans.events_in import (
     AT,
     MDT,
@@ -453,3 +461,51 @@ async def test_a_merge_published_for_the_same_id_or_again_changes_nothing(
     count = len(await outbox(care_plans.settings.database_url))
     await deliver(care_plans.app, person_merged(new, nhs, [], sequence=1))
     assert len(await outbox(care_plans.settings.database_url)) == count
+
+
+@pytest.fixture
+async def pg_care_plans(postgres_url: str, auth: AuthSettings) -> AsyncIterator[CarePlans]:
+    settings = CarePlansSettings(
+        database_url=postgres_url,
+        auth=auth,
+        kafka=KafkaSettings(topic_prefix="test."),
+        log_json=False,
+        database_pool_size=20,
+    )
+    app = create_app(settings, broker=InMemoryBroker())
+    async with running(app) as client:
+        yield CarePlans(client, auth, Clock(), settings, app)
+
+
+@pytest.mark.postgres
+async def test_a_merge_and_the_old_ids_events_applied_at_once_on_postgresql(
+    pg_care_plans: CarePlans,
+) -> None:
+    """Two consumers may apply the merge (keyed by the new id) and the old id's events at
+    the same moment: each waits for the other, so nothing is left under the old id."""
+    care_plans = pg_care_plans
+    people = []
+    for n in range(12):
+        nhs = care_plans.next_nhs_number()
+        old, referral = uuid.uuid4(), uuid.uuid4()
+        if n % 2:  # (b): the old id has a record when the merge and its accept come
+            await deliver(care_plans.app, referral_received(old, referral))
+            racing = [person_merged(old, nhs, [referral]), referral_accepted(old, referral)]
+        else:  # (a): the merge and the old id's first events come together
+            racing = [
+                person_merged(old, nhs, [referral]),
+                minted_person_registered(old),
+                referral_received(old, referral),
+            ]
+        people.append((old, person_id_for_nhs_number(nhs), racing))
+    await asyncio.gather(
+        *(deliver(care_plans.app, event) for _, _, racing in people for event in racing)
+    )
+    db = care_plans.settings.database_url
+    for n, (old, new, _) in enumerate(people):
+        assert await rows_under(db, old) == {}, n
+        found = await rows_under(db, new)
+        assert found["person.id"] == found["person_referral.person_id"] == 1, (n, found)
+        if n % 2:
+            plan = await get(care_plans, f"/api/v1/persons/{old}/care-plan", mdt_nurse(care_plans))
+            assert [m["team"] for m in plan["care_team"]] == ["U02795"]

@@ -1,7 +1,10 @@
 """What care_plans consumes from the front door. Each handler runs in the consumer's unit of
 work with the inbox row, so a repeated delivery is never applied twice; the handlers are
 also idempotent by content (a team already in the care team is not added again) and use
-the event's ``sequence`` or timestamps to ignore stale changes."""
+the event's ``sequence`` or timestamps to ignore stale changes. An event for an id the
+front door merged into another is applied to the person's id now (``care_plans.merges``);
+each handler holds its person (``store.lock_person``) so that it and a merge apply one after
+the other."""
 
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ async def _person_from_front_door(
     from a producer that has not applied the merge) is for the id it merged into, and
     never takes away the NHS number that merge brought."""
     fields = details.model_dump(include=set(PERSON_FIELDS))
-    current, _ = await store.current_person(uow.session, person_id)
+    current, _ = await store.current_person(uow.session, person_id, lock=True)
     if current != person_id and fields.get("nhs_number") is None:
         fields.pop("nhs_number", None)
     await records.person_from_front_door(uow, current, fields, changed_at, sequence)
@@ -80,7 +83,7 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
     """The referred person is findable here at once: from the referral's summary if the
     front door's person event has not come first."""
     d = event.data
-    person_id, person = await store.current_person(uow.session, d.person_id)
+    person_id, person = await store.current_person(uow.session, d.person_id, lock=True)
     if person is None:
         p = d.person
         details: dict[str, object] = {
@@ -126,7 +129,7 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
         row.destination_kind, row.destination_id = d.destination.kind, d.destination.id
     if d.decision != "accept" or d.destination is None:
         return
-    person_id, person = await store.current_person(uow.session, d.person_id)
+    person_id, person = await store.current_person(uow.session, d.person_id, lock=True)
     plan = await store.plan_for(uow.session, person_id, for_update=True)
     if person is None or plan is None:
         raise PersonNotYetKnown(f"no record yet for person {d.person_id}")

@@ -78,6 +78,9 @@ async def apply_merge(
     if old == new:
         return
     session = uow.session
+    # The old id first, as a handler of an event for it does (then the id it resolves to).
+    await store.lock_person(session, old)
+    await store.lock_person(session, new)
     details = data.person.model_dump(include=set(PERSON_FIELDS))
     done = await session.get(PersonAliasRow, old)
     if done is not None:  # applied already: the same merge published again

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from care_plans.domain.access import CLOSED_REFERRAL, OpenReferral
@@ -28,6 +28,23 @@ async def person(session: AsyncSession, person_id: uuid.UUID) -> PersonRow | Non
     return await session.get(PersonRow, person_id)
 
 
+# Two-key advisory locks (a space of their own, apart from single-key ones): this service's
+# person locks, keyed by the first 32 bits of the id (a clash only makes two people wait).
+_PERSON_LOCKS = 0x4350
+_LOCK_PERSON = text("SELECT pg_advisory_xact_lock(:space, :key)")
+
+
+async def lock_person(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Hold ``person_id`` to the end of the transaction (PostgreSQL; SQLite runs one writer
+    at a time), so that a merge and an event for either of its ids apply one after the
+    other: each then sees what the other did. Taken in the order event id, then the id it
+    resolves to, so two holders never wait on each other."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(person_id.bytes[:4], "big", signed=True)
+    await session.execute(_LOCK_PERSON, {"space": _PERSON_LOCKS, "key": key})
+
+
 async def survivor_of(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID | None:
     """The id ``person_id`` was merged into, if the front door merged it."""
     alias = await session.get(PersonAliasRow, person_id)
@@ -35,17 +52,21 @@ async def survivor_of(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID 
 
 
 async def current_person(
-    session: AsyncSession, person_id: uuid.UUID
+    session: AsyncSession, person_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[uuid.UUID, PersonRow | None]:
     """The id the person known as ``person_id`` has now — itself, or the id it was merged
     into — with their record if there is one. Only an unknown or merged id costs a second
-    look (at ``person_alias``)."""
+    look (at ``person_alias``). ``lock``: both ids are held (``lock_person``), for a writer."""
+    if lock:
+        await lock_person(session, person_id)
     row = await session.get(PersonRow, person_id)
     if row is not None and row.merged_into is None:
         return person_id, row
     survivor = await survivor_of(session, person_id)
     if survivor is None:
         return person_id, row
+    if lock:
+        await lock_person(session, survivor)
     return survivor, await session.get(PersonRow, survivor)
 
 
