@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.patient import Patient
 from sqlalchemy import func, select
 
 from care_plans.app import create_app
@@ -186,6 +187,8 @@ async def test_a_merge_before_the_old_ids_events_makes_one_record_they_all_land_
     assert r.status_code == 200, r.text
     assert r.json()["id"] == str(new)
     assert r.json()["identifier"][0]["value"] == nhs
+    assert r.json()["link"] == [{"other": {"reference": f"Patient/{old}"}, "type": "replaces"}]
+    Patient.model_validate(r.json())  # still a valid R4 Patient
 
 
 async def test_the_front_door_merge_applies_before_and_after_the_old_id_records_alike(
@@ -307,6 +310,14 @@ async def test_a_record_under_the_old_id_only_is_rekeyed_to_the_person(
     assert len(history) == before["meta"]["version"]
     r = await care_plans.client.get(f"/fhir/Patient/{old}", headers=nurse)
     assert r.json()["id"] == str(new)
+    # The person, whose token may still name the id they had, reads their own record.
+    for sub in (old, new):
+        themselves = token(care_plans.auth, sub=str(sub), org="", roles=["person"])
+        plan = await get(care_plans, f"/api/v1/persons/{new}/care-plan", themselves)
+        assert plan["meta"]["relationship"] == "self"
+    someone_else = token(care_plans.auth, sub=str(uuid.uuid4()), org="", roles=["person"])
+    r = await care_plans.client.get(f"/api/v1/persons/{new}/care-plan", headers=someone_else)
+    assert r.status_code == 403
     # Access still by relationship: the outsider's grant moved with the person, and a
     # stranger with neither has none under either id.
     plan = await get(care_plans, f"/api/v1/persons/{old}/care-plan", outsider)

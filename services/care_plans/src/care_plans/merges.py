@@ -38,8 +38,17 @@ old id as an alias (``person_alias``) and then, by what it holds:
     ``referral.triaged`` events would have added them had the merge come first), so the
     outcome does not depend on the order in which the events arrived.
 
+Reads by an old id (``use_cases.open_record``) answer with the person as they are now, by
+the relationship with them now: the person's care team (and, until combined, a kept
+record's), their open referrals (moved with them), break-glass grants (moved), and the
+person themselves, whose token may still name the old id. FHIR ``Patient/{old id}`` answers
+with the person's Patient, its ``link`` saying it ``replaces`` the old id; a sender's later
+resources naming ``Patient/{old id}`` (or its own id for them) land on the person.
+
 A merge already applied (its alias on record) only applies the details, if newer; the
-consumer's inbox drops a repeated delivery before it gets here.
+consumer's inbox drops a repeated delivery before it gets here. On PostgreSQL a merge and
+any event for either of its ids hold the ids (``store.lock_person``), so each sees what the
+other did whatever two consumers apply at once.
 """
 
 from __future__ import annotations

@@ -111,7 +111,11 @@ async def _relationship(
     for _, kept in to_combine:
         team += _care_team(kept)
     rel = relationship(caller, str(person_id), team, [])
-    if rel is not Relationship.NONE or caller.is_person:
+    if caller.is_person:
+        if rel is Relationship.NONE and await _was_merged_into(uow, caller.sub, person_id):
+            return Relationship.SELF  # their token still names the id they had before
+        return rel
+    if rel is not Relationship.NONE:
         return rel
     referrals = await store.open_referrals(uow.session, person_id)
     rel = relationship(caller, str(person_id), team, referrals)
@@ -120,6 +124,14 @@ async def _relationship(
     ):
         rel = Relationship.BREAK_GLASS
     return rel
+
+
+async def _was_merged_into(uow: UnitOfWork, sub: str, person_id: uuid.UUID) -> bool:
+    try:
+        earlier = uuid.UUID(sub)
+    except ValueError:
+        return False
+    return await store.survivor_of(uow.session, earlier) == person_id
 
 
 async def open_record(

@@ -131,9 +131,13 @@ Subject = Annotated[str, Query(description="Patient/{id}")]
 
 @router.get("/Patient/{person_id}", response_model=None, name="fhir_read_patient")
 async def read_patient(person_id: str, uow: UoWDep, user: CurrentUser, now: Now) -> FhirResponse:
-    record = await fhir.read(uow, _person_id(person_id), user, now, "Patient")
+    asked = _person_id(person_id)
+    record = await fhir.read(uow, asked, user, now, "Patient")
     await uow.commit()
-    return FhirResponse(outbound.patient(record.person))
+    body = outbound.patient(record.person)
+    if record.person.id != asked:  # an id merged into this person's: it says so
+        body["link"] = [{"other": {"reference": f"Patient/{asked}"}, "type": "replaces"}]
+    return FhirResponse(body)
 
 
 @router.get("/Patient", response_model=None, name="fhir_search_patient")
