@@ -1,19 +1,26 @@
 """The audit writer: every read and write of person data leaves a record (in the same
-transaction as the change) and an audit event."""
+transaction as the change) and an audit event.
+
+The record is written with a Core insert at the unit of work's next flush, with the
+outbox rows (``insert_at_flush``): nothing in the request reads it back as an object."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table
 
 from carethread.auth.tokens import Principal
 from carethread.db.tables import AuditRow
 from carethread.db.uow import UnitOfWork
 from carethread.events.audit import AuditRecordedV1
 from carethread.events.factory import new_event
-from carethread.messaging.outbox import add_to_outbox
+from carethread.messaging.outbox import add_to_outbox, insert_at_flush
 from carethread.observability.tracing import current_trace_id
+
+_AUDIT = cast(Table, AuditRow.__table__)
 
 
 async def record_access(
@@ -32,22 +39,24 @@ async def record_access(
     now = datetime.now(UTC)
     audit_id = uuid.uuid4()
     roles = sorted(principal.roles)
-    uow.session.add(
-        AuditRow(
-            id=audit_id,
-            recorded_at=now,
-            actor=principal.sub,
-            organisation=principal.org,
-            roles=roles,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            person_id=person_id,
-            purpose=purpose,
-            outcome=outcome,
-            trace_id=current_trace_id(),
-            details=details,
-        )
+    insert_at_flush(
+        uow,
+        _AUDIT,
+        {
+            "id": audit_id,
+            "recorded_at": now,
+            "actor": principal.sub,
+            "organisation": principal.org,
+            "roles": roles,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "person_id": person_id,
+            "purpose": purpose,
+            "outcome": outcome,
+            "trace_id": current_trace_id(),
+            "details": details,
+        },
     )
     data = AuditRecordedV1(
         audit_id=audit_id,

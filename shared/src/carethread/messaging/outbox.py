@@ -16,7 +16,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Insert,
+    Select,
+    Table,
+    all_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import event as event_api
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -37,7 +51,7 @@ def _lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) - 2**31
 
 
-_PENDING_LOCKS = "carethread.outbox.pending_locks"
+_PENDING = "carethread.outbox.pending"
 # PostgreSQL: a transaction that writes outbox rows notifies this channel; the active relay
 # listens, so a commit in any process (another server worker, another replica) wakes it at
 # once. Each service has its own database, and so its own channel.
@@ -52,43 +66,120 @@ _LOCK_KEYS = text(
     "SELECT pg_advisory_xact_lock(k), pg_notify(:channel, '') "
     "FROM unnest(CAST(:keys AS BIGINT[])) AS t(k) ORDER BY k"
 )
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_INSERT_OUTBOX = insert(_OUTBOX)
 
 
-def _lock_outbox_keys(session: Session, *_: object) -> None:
-    """``before_flush``: take the transaction-scoped locks of the keys whose outbox rows
-    this flush inserts, before the rows take their positions."""
-    keys: set[int] | None = session.info.pop(_PENDING_LOCKS, None)
+class _Pending:
+    """What a session's next flush writes with Core statements, not as ORM objects (a
+    request's few rows cost more in the ORM's unit of work than in the statements): the
+    outbox rows in the order they were added, the lock keys of their keys, and rows of
+    other tables written alongside them (the audit record), each table in one statement.
+
+    ``Session.flush()`` does nothing on a session with no ORM changes, so while rows wait
+    a marker sits in the session (a transient ``OutboxRow``, never written: the flush's
+    ``before_flush`` takes it out again). A flush, explicit, automatic or at commit,
+    therefore writes the rows exactly when it would have written them as ORM objects, and
+    a rollback (of the transaction or of a savepoint) forgets the rows it discards."""
+
+    __slots__ = ("keys", "marker", "outbox", "tables")
+
+    def __init__(self) -> None:
+        self.keys: set[int] = set()
+        self.outbox: list[dict[str, Any]] = []
+        self.tables: dict[Table, list[dict[str, Any]]] = {}
+        self.marker: OutboxRow | None = None  # in the session while rows wait
+
+
+def _pending(uow: UnitOfWork) -> _Pending:
+    session = uow.session.sync_session
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+    if pending.marker is None:
+        pending.marker = OutboxRow()
+        session.add(pending.marker)
+    return pending
+
+
+def _write_pending(session: Session, *_: object) -> None:
+    """``before_flush`` (and ``before_commit``): write the waiting rows, the outbox's last:
+    first the transaction-scoped locks of its keys, so the rows take their positions in
+    commit order per key."""
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None or pending.marker is None:
+        return
+    marker, pending.marker = pending.marker, None
+    if marker in session:
+        session.expunge(marker)
+    tables, pending.tables = pending.tables, {}
+    outbox, pending.outbox = pending.outbox, []
+    keys, pending.keys = pending.keys, set()
+    for table, rows in tables.items():
+        session.execute(_insert(table), rows)
     if keys:
         session.execute(_LOCK_KEYS, {"keys": sorted(keys), "channel": WAKE_CHANNEL})
+    if outbox:
+        session.execute(_INSERT_OUTBOX, outbox)
+
+
+def _forget_pending(session: Session, *_: object) -> None:
+    """``after_transaction_end``: rows still waiting when a transaction (or savepoint)
+    ends were never flushed, so it was rolled back; they go with it. (A savepoint begins
+    with a flush, so what waits at its end was added inside it.)"""
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is not None and pending.marker is not None:
+        pending.marker = None  # the rollback has taken it out of the session
+        pending.tables = {}
+        pending.outbox = []
+        pending.keys = set()
+
+
+# Every session's (one listener each, registered once: a listener per session would cost
+# more than the rest of this); a session with nothing waiting passes straight through.
+event_api.listen(Session, "before_flush", _write_pending)
+event_api.listen(Session, "before_commit", _write_pending)  # in case the marker was expunged
+event_api.listen(Session, "after_transaction_end", _forget_pending)
+
+_INSERTS: dict[Table, Insert] = {}
+
+
+def _insert(table: Table) -> Insert:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table)
+    return statement
+
+
+def insert_at_flush(uow: UnitOfWork, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` into ``table`` when the unit of work next flushes, in one statement
+    with the other rows of that table waiting (the audit writer's records). Every row of a
+    table must give the same columns."""
+    _pending(uow).tables.setdefault(table, []).append(row)
 
 
 async def add_to_outbox(uow: UnitOfWork, event: CloudEvent, *, topic: str, key: str) -> None:
     """Add ``event`` to the unit of work's transaction; it is published after commit."""
+    pending = _pending(uow)
     if uow.is_postgres:
         # Writers for the same key take their positions in commit order, so the relay
         # can never publish a later change of one person before an earlier one: a
         # transaction-scoped advisory lock per key, held to commit, is taken just before
         # the row is inserted (at flush, for all of a flush's keys in one statement).
-        session = uow.session.sync_session
-        pending: set[int] | None = session.info.get(_PENDING_LOCKS)
-        if pending is None:
-            pending = session.info[_PENDING_LOCKS] = set()
-            if not event_api.contains(session, "before_flush", _lock_outbox_keys):
-                event_api.listen(session, "before_flush", _lock_outbox_keys)
-        pending.add(_lock_key("outbox:" + key))
+        pending.keys.add(_lock_key("outbox:" + key))
     headers = {"ce_type": event.type, "ce_id": str(event.id)}
     if event.traceparent:
         headers["traceparent"] = event.traceparent
-    uow.session.add(
-        OutboxRow(
-            event_id=event.id,
-            topic=topic,
-            key=key,
-            event_type=event.type,
-            payload=event.to_json_bytes().decode(),
-            headers=headers,
-            created_at=datetime.now(UTC),
-        )
+    pending.outbox.append(
+        {
+            "event_id": event.id,
+            "topic": topic,
+            "key": key,
+            "event_type": event.type,
+            "payload": event.to_json_bytes().decode(),
+            "headers": headers,
+            "created_at": datetime.now(UTC),
+        }
     )
     uow.events_written()
 
@@ -109,7 +200,6 @@ class _Publishable(Protocol):
 # The relay works on the table itself (Core, over a plain connection): no ORM session, no
 # ORM-enabled UPDATE to evaluate. It runs once per commit at a trickle (every audited read
 # writes an event), so its cost is paid on every request.
-_OUTBOX = cast(Table, OutboxRow.__table__)
 _TO_PUBLISH = (
     _OUTBOX.c.position,
     _OUTBOX.c.topic,
@@ -124,6 +214,26 @@ _MARK_PUBLISHED = (
     .values(published_at=bindparam("now"))
 )
 _UNPUBLISHED = _OUTBOX.c.published_at.is_(None)
+_BACKLOG = select(func.count()).select_from(_OUTBOX).where(_UNPUBLISHED)
+
+
+def _next_batch(limit: int) -> Select[Any]:
+    return select(*_TO_PUBLISH).where(_UNPUBLISHED).order_by(_OUTBOX.c.position).limit(limit)
+
+
+def _mark_and_read_next(limit: int) -> Select[Any]:
+    """PostgreSQL: mark the batch sent as published and read the next batch in one
+    statement (a data-modifying WITH), run on its own (autocommit): one round trip per
+    relay cycle instead of four (BEGIN, UPDATE, SELECT, COMMIT). The statement's read sees
+    the table as it was before the statement, so it leaves out the batch being marked."""
+    sent = bindparam("sent", type_=ARRAY(BigInteger))
+    marked = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.position == any_(sent))
+        .values(published_at=bindparam("now"))
+        .cte("marked")
+    )
+    return _next_batch(limit).add_cte(marked).where(_OUTBOX.c.position != all_(sent))
 
 
 def to_message(row: _Publishable, topic_prefix: str) -> OutgoingMessage:
@@ -156,6 +266,10 @@ class OutboxRelay:
         self._metrics = metrics
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._read_next = _next_batch(batch_size)
+        self._mark_and_read_next = _mark_and_read_next(batch_size)
+        # PostgreSQL: the relay's statements each run on their own, without BEGIN/COMMIT.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._wake = asyncio.Event()
         self._sent: list[int] = []  # positions sent, to be marked published by the next call
         self._listener: Any = None  # the driver connection LISTENing for commits, if any
@@ -251,26 +365,34 @@ class OutboxRelay:
         """Mark the batch the previous call sent as published, then send the next batch of
         unpublished rows; return how many were sent (call until it returns 0).
 
-        Marking one batch and reading the next share a transaction, so a steady stream
-        costs one transaction per batch; a batch is still marked only once the broker has
-        acknowledged it, so a relay stopped in between sends that batch again.
+        Marking one batch and reading the next share a transaction (on PostgreSQL, one
+        statement), so a steady stream costs one transaction per batch; a batch is still
+        marked only once the broker has acknowledged it, so a relay stopped in between
+        sends that batch again.
         """
         sent, self._sent = self._sent, []
-        async with self._engine.begin() as conn:
-            if sent:
-                await conn.execute(_MARK_PUBLISHED, {"positions": sent, "now": datetime.now(UTC)})
-            rows = (
-                await conn.execute(
-                    select(*_TO_PUBLISH)
-                    .where(_UNPUBLISHED)
-                    .order_by(_OUTBOX.c.position)
-                    .limit(self._batch_size)
-                )
-            ).all()
-            backlog = len(rows)  # all there is, unless the batch is full
-            if backlog == self._batch_size:
-                counted = select(func.count()).select_from(_OUTBOX).where(_UNPUBLISHED)
-                backlog = (await conn.scalar(counted)) or backlog
+        if self._engine.dialect.name == "postgresql":
+            async with self._autocommit.connect() as conn:
+                if sent:
+                    found = await conn.execute(
+                        self._mark_and_read_next, {"sent": sent, "now": datetime.now(UTC)}
+                    )
+                else:
+                    found = await conn.execute(self._read_next)
+                rows = found.all()
+                backlog = len(rows)  # all there is, unless the batch is full
+                if backlog == self._batch_size:
+                    backlog = (await conn.scalar(_BACKLOG)) or backlog
+        else:
+            async with self._engine.begin() as conn:
+                if sent:
+                    await conn.execute(
+                        _MARK_PUBLISHED, {"positions": sent, "now": datetime.now(UTC)}
+                    )
+                rows = (await conn.execute(self._read_next)).all()
+                backlog = len(rows)
+                if backlog == self._batch_size:
+                    backlog = (await conn.scalar(_BACKLOG)) or backlog
         self._metrics.outbox_published.inc(len(sent))
         self._metrics.outbox_backlog.set(backlog)
         if not rows:
