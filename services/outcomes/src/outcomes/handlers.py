@@ -7,6 +7,10 @@ timestamps), so a replay of the same events rebuilds the same facts.
 A handler only notes its event and the rows it touches; the run's events are applied
 together, in order, when the unit of work commits (``store.pending``): a poll of hundreds
 of events reads its rows in one query per table instead of one lookup per event.
+
+A person id merged into another (``person.merged``, ``store.merges``) may still come in
+later events: each apply function files what it learns under ``rows.now(person_id)``,
+the id the person has now.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from carethread.events.care_plans import (
 )
 from carethread.events.referrals import (
     PersonDetails,
+    PersonMergedV1,
     PersonRegisteredV1,
     PersonUpdatedV1,
     ReferralReceivedV1,
@@ -37,9 +42,9 @@ from carethread.events.referrals import (
     ReferralTriagedV1,
 )
 from carethread.messaging import EventRouter
-from outcomes.domain.population import declared_flags
 from outcomes.store import dimensions, facts, people
-from outcomes.store.pending import defer
+from outcomes.store.merges import Merge
+from outcomes.store.pending import defer, merge_on_commit
 from outcomes.store.rows import Rows
 from outcomes.store.tables import (
     CarePlanFactRow,
@@ -57,21 +62,10 @@ UNKNOWN_NEIGHBOURHOOD = facts.UNKNOWN_NEIGHBOURHOOD
 
 
 def _person(rows: Rows, *, person_id: uuid.UUID, p: PersonDetails, changed_at: datetime) -> None:
-    groups, opted_out = declared_flags(p.model_extra)
-    details = people.Details(
-        birth_date=p.birth_date,
-        sex=p.sex,
-        ethnicity_code=p.ethnicity_code,
-        borough=p.borough,
-        neighbourhood=p.neighbourhood,
-        lsoa=p.lsoa,
-        imd_quintile=p.imd_quintile,
-        gp_practice_code=p.gp_practice_code,
-        has_nhs_number=p.nhs_number is not None,
-        declared_groups=groups,
-    )
-    people.apply_details(rows, person_id, details, changed_at=changed_at)
+    details, opted_out = people.from_event(p)
+    people.apply_details(rows, rows.now(person_id), details, changed_at=changed_at)
     if opted_out is not None:
+        # Under the id it was stated for: a merged id's opt-out counts for its person.
         people.set_opt_out(rows, person_id, opted_out, changed_at)
 
 
@@ -108,7 +102,7 @@ async def on_person_record_created(event: Event[PersonRecordCreatedV1], uow: Uni
 
     def apply(rows: Rows) -> None:
         people.apply_details(
-            rows, d.person_id, details, changed_at=d.created_at, authoritative=False
+            rows, rows.now(d.person_id), details, changed_at=d.created_at, authoritative=False
         )
 
     defer(uow, apply, (PersonRow, d.person_id))
@@ -116,10 +110,9 @@ async def on_person_record_created(event: Event[PersonRecordCreatedV1], uow: Uni
 
 def _referral_received(rows: Rows, event: Event[ReferralReceivedV1]) -> None:
     d = event.data
+    person_id = rows.now(d.person_id)
     facts.count_received(rows, d.received_at, d.neighbourhood, d.source)
-    row, _ = facts.referral(
-        rows, d.referral_id, d.person_id, d.status, event.envelope.sequence or 1
-    )
+    row, _ = facts.referral(rows, d.referral_id, person_id, d.status, event.envelope.sequence or 1)
     row.source, row.urgency, row.referrer_org = d.source, d.urgency, d.referrer_org
     row.reason_codes = list(d.reason_codes)
     row.neighbourhood = d.neighbourhood
@@ -134,7 +127,7 @@ def _referral_received(rows: Rows, event: Event[ReferralReceivedV1]) -> None:
         has_nhs_number=d.has_nhs_number,
     )
     person = people.apply_details(
-        rows, d.person_id, summary, changed_at=d.received_at, authoritative=False
+        rows, person_id, summary, changed_at=d.received_at, authoritative=False
     )
     people.note_reasons(person, d.reason_codes)
 
@@ -154,8 +147,9 @@ async def on_referral_received(event: Event[ReferralReceivedV1], uow: UnitOfWork
 
 def _referral_triaged(rows: Rows, event: Event[ReferralTriagedV1]) -> None:
     d = event.data
+    person_id = rows.now(d.person_id)
     row, fresh = facts.referral(
-        rows, d.referral_id, d.person_id, d.status, event.envelope.sequence or 1
+        rows, d.referral_id, person_id, d.status, event.envelope.sequence or 1
     )
     if not fresh:
         return
@@ -170,7 +164,7 @@ def _referral_triaged(rows: Rows, event: Event[ReferralTriagedV1]) -> None:
         row.destination_kind, row.destination_id = d.destination.kind, d.destination.id
         if d.destination.kind == facts.SOCIAL_PRESCRIPTION_KIND:
             row.social_prescription = True
-            person = people.ensure(rows, d.person_id, d.triaged_at)
+            person = people.ensure(rows, person_id, d.triaged_at)
             person.social_prescribed = True
 
 
@@ -188,8 +182,9 @@ async def on_referral_triaged(event: Event[ReferralTriagedV1], uow: UnitOfWork) 
 
 def _referral_status_changed(rows: Rows, event: Event[ReferralStatusChangedV1]) -> None:
     d = event.data
+    person_id = rows.now(d.person_id)
     row, fresh = facts.referral(
-        rows, d.referral_id, d.person_id, d.status, event.envelope.sequence or 1
+        rows, d.referral_id, person_id, d.status, event.envelope.sequence or 1
     )
     if not fresh:
         return
@@ -213,7 +208,7 @@ async def on_referral_status_changed(
 
 
 def _referral_sla_breached(rows: Rows, d: ReferralSlaBreachedV1) -> None:
-    row, _ = facts.referral(rows, d.referral_id, d.person_id, d.status, 0)
+    row, _ = facts.referral(rows, d.referral_id, rows.now(d.person_id), d.status, 0)
     row.sla_breached = True  # once breached, always breached: order does not matter
     if row.received_at is None:
         row.received_at = d.received_at
@@ -233,15 +228,16 @@ async def on_referral_sla_breached(event: Event[ReferralSlaBreachedV1], uow: Uni
 
 
 def _care_plan_created(rows: Rows, d: CarePlanCreatedV1) -> None:
-    row = rows.find(CarePlanFactRow, d.person_id)
+    person_id = rows.now(d.person_id)
+    row = rows.find(CarePlanFactRow, person_id)
     if row is None:
         rows.add(
-            CarePlanFactRow(person_id=d.person_id, plan_id=d.plan_id, created_at=d.changed_at),
-            d.person_id,
+            CarePlanFactRow(person_id=person_id, plan_id=d.plan_id, created_at=d.changed_at),
+            person_id,
         )
     elif d.changed_at < row.created_at:
         row.plan_id, row.created_at = d.plan_id, d.changed_at
-    person = people.ensure(rows, d.person_id, d.changed_at)
+    person = people.ensure(rows, person_id, d.changed_at)
     person.has_care_plan = True
 
 
@@ -261,7 +257,7 @@ def _goal(rows: Rows, d: GoalAddedV1 | GoalAchievedV1) -> GoalFactRow:
     if row is None:
         row = GoalFactRow(
             goal_id=d.goal_id,
-            person_id=d.person_id,
+            person_id=rows.now(d.person_id),
             status=d.status,
             plan_version=d.version,
             added_at=d.changed_at,
@@ -314,7 +310,7 @@ def _plan_action_overdue(rows: Rows, d: PlanActionOverdueV1) -> None:
         row = OverdueActionRow(
             action_id=d.action_id,
             due_date=d.due_date,
-            person_id=d.person_id,
+            person_id=rows.now(d.person_id),
             owner_org=d.owner_org,
             announced_at=d.changed_at,
         )
@@ -338,12 +334,12 @@ async def on_plan_action_overdue(event: Event[PlanActionOverdueV1], uow: UnitOfW
 def _care_team(
     rows: Rows, d: CareTeamMemberJoinedV1 | CareTeamMemberLeftV1, *, active: bool
 ) -> None:
-    key = (d.person_id, d.member_id)
+    key = (rows.now(d.person_id), d.member_id)
     row = rows.find(CareTeamMemberRow, key)
     if row is None:
         rows.add(
             CareTeamMemberRow(
-                person_id=d.person_id,
+                person_id=key[0],
                 member_id=d.member_id,
                 team=d.team,
                 organisation=d.organisation,
@@ -375,3 +371,11 @@ async def on_care_team_member_left(event: Event[CareTeamMemberLeftV1], uow: Unit
         lambda rows: _care_team(rows, d, active=False),
         (CareTeamMemberRow, (d.person_id, d.member_id)),
     )
+
+
+@router.on(PersonMergedV1)
+async def on_person_merged(event: Event[PersonMergedV1], uow: UnitOfWork) -> None:
+    """Two ids were one person: the old id's units and facts become the surviving id's,
+    applied at commit before the run's other events (``store.merges``)."""
+    d = event.data
+    merge_on_commit(uow, Merge(d.merged_person_id, d.person_id, d.person, d.merged_at, event.id))

@@ -19,7 +19,8 @@ from outcomes.api.schemas import MeasureCreate
 from outcomes.domain import access
 from outcomes.domain.change import Pair, pair
 from outcomes.domain.instruments import Answers, InvalidAnswers, Scored, instrument
-from outcomes.store import measures, people
+from outcomes.store import measures, merges, people
+from outcomes.store.pending import lock_people
 from outcomes.store.tables import CareTeamMemberRow, MeasureRow, ReferralFactRow
 
 SERVICE = "outcomes"
@@ -106,19 +107,23 @@ async def record_measure(
     taken_at = (body.recorded_at or now).astimezone(UTC)  # stored and shown in UTC
     if taken_at > now:
         raise InvalidInput.at("recorded_at", "a measure cannot be recorded as taken in the future")
-    person = await people.get(uow, body.person_id)
+    # An id merged into another (an NHS number trace): the measure is the person's now.
+    # Locked first, so a merge being applied meanwhile is waited for, then seen.
+    await lock_people(uow, [body.person_id])
+    person_id = await merges.current_id(uow, body.person_id)
+    person = await people.get(uow, person_id)
     if person is None:
         raise InvalidInput.at(
             "person_id",
             f"unknown person {body.person_id}: the outcomes service has not heard of them "
             "from the front door or a care plan yet",
         )
-    related = await relationship(uow, principal, body.person_id)
+    related = await relationship(uow, principal, person_id)
     if not access.may_record(related):
-        raise await _refuse(uow, principal, body.person_id, "create", NO_RELATIONSHIP)
+        raise await _refuse(uow, principal, person_id, "create", NO_RELATIONSHIP)
     row = MeasureRow(
         id=uuid.uuid4(),
-        person_id=body.person_id,
+        person_id=person_id,
         instrument=scored.instrument.value,
         answers=list(body.answers),
         external=dict(body.scores) if body.scores else None,
@@ -135,10 +140,10 @@ async def record_measure(
     )
     uow.session.add(row)
     await uow.session.flush()
-    change = await measures.rebuild_change(uow, body.person_id, instrument(body.instrument))
+    change = await measures.rebuild_change(uow, person_id, instrument(body.instrument))
     event = events.measure_recorded(row, scored, change, person.neighbourhood)
     row.event_id = event.id
-    await add_to_outbox(uow, event, topic=OutcomeMeasureRecordedV1.topic, key=str(body.person_id))
+    await add_to_outbox(uow, event, topic=OutcomeMeasureRecordedV1.topic, key=str(person_id))
     await record_access(
         uow,
         principal,
@@ -146,7 +151,7 @@ async def record_measure(
         action="create",
         resource_type="OutcomeMeasure",
         resource_id=str(row.id),
-        person_id=body.person_id,
+        person_id=person_id,
         details={"relationship": related.value, "instrument": row.instrument},
     )
     await uow.session.flush()
@@ -155,13 +160,15 @@ async def record_measure(
 
 @dataclass(frozen=True)
 class PersonResults:
+    person_id: uuid.UUID  # the id asked for, or the id it was merged into
     rows: list[MeasureRow]
     pairs: list[tuple[str, Pair]]
 
 
 async def person_measures(
-    uow: UnitOfWork, person_id: uuid.UUID, principal: Principal
+    uow: UnitOfWork, asked_for: uuid.UUID, principal: Principal
 ) -> PersonResults:
+    person_id = await merges.current_id(uow, asked_for)
     related = await relationship(uow, principal, person_id)
     if not access.may_read(related):
         raise await _refuse(uow, principal, person_id, "read", NO_RELATIONSHIP)
@@ -182,4 +189,4 @@ async def person_measures(
         person_id=person_id,
         details={"relationship": related.value, "measures": len(rows)},
     )
-    return PersonResults(rows, pairs)
+    return PersonResults(person_id, rows, pairs)

@@ -16,7 +16,7 @@ from outcomes.api.indicator_schemas import DisclosureOut, PeriodOut
 from outcomes.api.indicators import PeriodText, disclosure, period_out, policy
 from outcomes.domain import activity
 from outcomes.domain.periods import Period
-from outcomes.store.tables import DataOptOutRow, ReferralFactRow
+from outcomes.store.tables import ReferralFactRow
 
 router = APIRouter(prefix="/api/v1/referral-activity", tags=["indicators"])
 
@@ -66,9 +66,8 @@ async def get_referral_activity(
             ).where(
                 ReferralFactRow.received_at >= _at(when.start),
                 ReferralFactRow.received_at < _at(when.end),
-                ~select(DataOptOutRow.person_id)
-                .where(DataOptOutRow.person_id == ReferralFactRow.person_id)
-                .exists(),
+                # The copy of the person's opt-out (theirs, or a merged id's).
+                ReferralFactRow.person_opted_out.is_(False),
             )
         )
     ).all()

@@ -88,11 +88,12 @@ async def list_person_measures(
     person_id: uuid.UUID, uow: UoWDep, user: CurrentUser
 ) -> PersonMeasures:
     """Every measure recorded for the person, oldest first, and per instrument the change
-    from their first to their latest against its meaningful-change threshold."""
+    from their first to their latest against its meaningful-change threshold. An id merged
+    into another (an NHS number trace) answers as the person now, under their id now."""
     results = await use_cases.person_measures(uow, person_id, user)
     await uow.commit()
     return PersonMeasures(
-        person_id=person_id,
+        person_id=results.person_id,
         measures=[to_read(r) for r in results.rows],
         pairs=[to_pair(name, p) for name, p in results.pairs],
     )

@@ -25,6 +25,7 @@ from outcomes.store.tables import (
     GoalFactRow,
     MeasureChangeRow,
     OverdueActionRow,
+    PersonAliasRow,
     PersonDimensions,
     PersonRow,
     ReferralFactRow,
@@ -60,11 +61,24 @@ def copy_onto(unit: PersonDimensions, person: PersonRow | None, opted_out: bool)
 def copy_for_new_unit(rows: Rows, unit: Any) -> None:
     """A unit created by a handler: its person and opt-out from the run's rows."""
     person = rows.find(PersonRow, unit.person_id)
-    copy_onto(unit, person, rows.find(DataOptOutRow, unit.person_id) is not None)
+    copy_onto(unit, person, person_opted_out(rows, unit.person_id))
+
+
+def person_opted_out(rows: Rows, person_id: uuid.UUID) -> bool:
+    """Opted out under their id, or under any id merged into it (``store.merges``)."""
+    return any(rows.find(DataOptOutRow, i) is not None for i in sorted(rows.ids_of(person_id)))
+
+
+def opted_out_clause(table: Any) -> ColumnElement[bool]:
+    """Whether the unit's person is opted out, as ``person_opted_out`` decides it."""
+    merged_in = select(PersonAliasRow.person_id).join(
+        DataOptOutRow, DataOptOutRow.person_id == PersonAliasRow.merged_person_id
+    )
+    return or_(table.person_id.in_(select(DataOptOutRow.person_id)), table.person_id.in_(merged_in))
 
 
 def _refresh(session: Session, table: Any, among: ColumnElement[bool]) -> None:
-    opted_out = table.person_id.in_(select(DataOptOutRow.person_id))
+    opted_out = opted_out_clause(table)
     values = {getattr(table, c): getattr(PersonRow, s) for c, s in COPIED.items()}
     values[table.person_opted_out] = opted_out
     # UPDATE ... FROM person: a unit whose person is not known keeps its NULLs.
@@ -81,7 +95,7 @@ def _refresh(session: Session, table: Any, among: ColumnElement[bool]) -> None:
 
 
 def _refresh_opt_out(session: Session, table: Any, among: ColumnElement[bool]) -> None:
-    opted_out = table.person_id.in_(select(DataOptOutRow.person_id))
+    opted_out = opted_out_clause(table)
     session.execute(
         update(table)
         .values(person_opted_out=opted_out)

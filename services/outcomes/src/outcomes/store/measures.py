@@ -7,18 +7,13 @@ import uuid
 from sqlalchemy import delete, select
 
 from carethread.db import UnitOfWork
-from outcomes.domain.change import Pair, Taken, pair
+from outcomes.domain.change import Pair, pair
 from outcomes.domain.instruments import Instrument
+from outcomes.store.changes import change_rows, taken
 from outcomes.store.pending import refresh_people_on_commit, track_people
 from outcomes.store.tables import MeasureChangeRow, MeasureRow
 
-
-def taken(row: MeasureRow) -> Taken:
-    return Taken(
-        measure_id=str(row.id),
-        recorded_at=row.recorded_at,
-        scores={s["scale"]: float(s["value"]) for s in row.scores},
-    )
+__all__ = ["by_idempotency_key", "change_rows", "for_person", "rebuild_change", "taken"]
 
 
 async def for_person(
@@ -54,22 +49,5 @@ async def rebuild_change(
     )
     found = pair(instrument, [taken(r) for r in rows])
     refresh_people_on_commit(uow, [person_id])  # the new rows get the person's fields
-    if found is None:
-        return None
-    for c in found.changes:
-        uow.session.add(
-            MeasureChangeRow(
-                person_id=person_id,
-                instrument=instrument.id.value,
-                scale=c.scale,
-                before_measure_id=uuid.UUID(found.before.measure_id),
-                after_measure_id=uuid.UUID(found.after.measure_id),
-                before_value=c.before,
-                after_value=c.after,
-                change=c.change,
-                direction=c.direction.value,
-                before_at=found.before.recorded_at,
-                after_at=found.after.recorded_at,
-            )
-        )
+    uow.session.add_all(change_rows(person_id, instrument, found))
     return found

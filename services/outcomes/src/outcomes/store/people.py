@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from carethread.db import UnitOfWork
-from outcomes.domain.population import plus_groups
+from carethread.events.referrals import PersonDetails
+from outcomes.domain.population import declared_flags, plus_groups
 from outcomes.store.rows import Rows
 from outcomes.store.tables import DataOptOutRow, PersonRow
 
@@ -41,14 +42,35 @@ class Details:
 DERIVED_GROUPS = ("inclusion_health", "carer")
 
 
+def from_event(p: PersonDetails) -> tuple[Details, bool | None]:
+    """What a person event's details say, and its opt-out flag (None: it says nothing)."""
+    groups, opted_out = declared_flags(p.model_extra)
+    details = Details(
+        birth_date=p.birth_date,
+        sex=p.sex,
+        ethnicity_code=p.ethnicity_code,
+        borough=p.borough,
+        neighbourhood=p.neighbourhood,
+        lsoa=p.lsoa,
+        imd_quintile=p.imd_quintile,
+        gp_practice_code=p.gp_practice_code,
+        has_nhs_number=p.nhs_number is not None,
+        declared_groups=groups,
+    )
+    return details, opted_out
+
+
+def declared_groups(row: PersonRow) -> list[str]:
+    """The PLUS groups a person event declared (not those derived here)."""
+    return [g for g in row.plus_groups or [] if g not in DERIVED_GROUPS]
+
+
 def refresh_groups(row: PersonRow, declared: Sequence[str] | None = None) -> None:
     """Recompute the PLUS groups from everything known, whatever order it came in;
     ``declared`` (from a person event) replaces the groups declared before."""
-    if declared is None:
-        declared = [g for g in row.plus_groups or [] if g not in DERIVED_GROUPS]
     groups = plus_groups(
         registered_with_gp=row.gp_practice_code is not None,
-        declared=declared,
+        declared=declared_groups(row) if declared is None else declared,
         referred_as_carer=row.referred_as_carer,
     )
     row.plus_groups = groups

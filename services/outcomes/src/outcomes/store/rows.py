@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -39,11 +40,30 @@ class Rows:
         self.session = session
         self._known: dict[tuple[type[Any], Any], Any] = {}
         self._deleted: set[tuple[type[Any], Any]] = set()
+        # Merged person ids the run's events name, each with the id they are now; and
+        # for each of those people, every id merged into them (``store.merges``).
+        self.aliases: dict[UUID, UUID] = {}
+        self.merged_into: dict[UUID, set[UUID]] = {}
+        self.merged_people: set[UUID] = set()  # people the run's merges gave units to
+
+    def know_aliases(self, aliases: dict[UUID, UUID]) -> None:
+        self.aliases.update(aliases)
+        for old, new in aliases.items():
+            self.merged_into.setdefault(new, set()).add(old)
+
+    def now(self, person_id: UUID) -> UUID:
+        """The id the person has now: ``person_id`` unless it was merged into another."""
+        return self.aliases.get(person_id, person_id)
+
+    def ids_of(self, person_id: UUID) -> set[UUID]:
+        """The person's id now and every id merged into it."""
+        current = self.now(person_id)
+        return {current, *self.merged_into.get(current, ())}
 
     def load(self, model: type[Any], keys: Iterable[Any]) -> None:
-        """Fetch the rows of ``model`` with these keys. A composite key is fetched by its
-        first column, and the rest matched here."""
-        wanted = set(keys)
+        """Fetch the rows of ``model`` with these keys (those not known to the run yet). A
+        composite key is fetched by its first column, and the rest matched here."""
+        wanted = {k for k in keys if (model, k) not in self._known}
         leads = sorted({_lead(k) for k in wanted}, key=str)
         column = inspect(model).primary_key[0]
         found: dict[Any, Any] = {}

@@ -263,3 +263,17 @@ class IndicatorTallyStateRow(OutcomesBase):
     indicator_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     definition: Mapped[str] = mapped_column(String(64))
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PersonAliasRow(OutcomesBase):
+    """A person id merged into another (``person.merged``: the id the front door minted
+    for someone with no NHS number, once a trace found their number). Nothing is kept
+    under ``merged_person_id`` any more but its own opt-out; a later event or request for
+    it is applied to ``person_id`` (``store.merges``; migration outcomes_0010)."""
+
+    __tablename__ = "person_alias"
+
+    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)

@@ -67,7 +67,7 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _lock_people(session: Session, people: Collection[uuid.UUID]) -> None:
+def lock_people(session: Session, people: Collection[uuid.UUID]) -> None:
     """One advisory lock per person, in one order for every writer (no deadlocks)."""
     if not people or not _postgres(session):
         return  # SQLite has one writer at a time
@@ -107,7 +107,7 @@ def track(session: Session, people: Collection[uuid.UUID]) -> None:
     new = set(people) - tracked
     if not new:
         return
-    _lock_people(session, new)
+    lock_people(session, new)
     _count_units(session, new, -1)
     tracked |= new
 
