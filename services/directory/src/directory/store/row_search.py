@@ -53,10 +53,8 @@ _DETAILS: tuple[ColumnClause[Any], ...] = (
     column("last_verified_at", UtcDateTime),
     # Lists as the driver reads them: an ARRAY type would process every item again.
     column("labels"),
-    column("place_names"),
-    column("place_postcodes"),
-    column("place_latitudes"),
-    column("place_longitudes"),
+    # (name, postcode, latitude, longitude) of each located place, as records.
+    column("places"),
 )
 # The same, in SQL: ``store.results`` (summaries, labels, places) for the page's services,
 # in the order those read them.
@@ -67,12 +65,12 @@ _DETAILS_SQL = """, o.name, s.description, s.document -> 'boroughs', s.document 
     {places}
     FROM page JOIN service s ON s.id = page.service_id
     JOIN organization o ON o.id = s.organization_id"""
-_PLACES_SQL = """ARRAY(SELECT CAST(l.name AS text) FROM {located}),
-    ARRAY(SELECT CAST(l.postcode AS text) FROM {located}),
-    ARRAY(SELECT l.latitude FROM {located}), ARRAY(SELECT l.longitude FROM {located})"""
-_LOCATED_SQL = """service_at_location sal JOIN location l ON l.id = sal.location_id
+# One subquery for the places (four, a column each, cost as much planning and reading again).
+_PLACES_SQL = """ARRAY(SELECT ROW(CAST(l.name AS text), CAST(l.postcode AS text), l.latitude,
+        l.longitude)
+    FROM service_at_location sal JOIN location l ON l.id = sal.location_id
     WHERE sal.service_id = page.service_id AND l.latitude IS NOT NULL
-        AND l.longitude IS NOT NULL ORDER BY l.name, l.id"""
+        AND l.longitude IS NOT NULL ORDER BY l.name, l.id)"""
 
 
 class _Statement:
@@ -199,10 +197,13 @@ def statement(
     s = _Statement()
     conditions = _conditions(c, s)
     score = "CAST(0 AS real)"
+    rough = None
     if c.plan is not None and not c.plan.is_empty:
         conditions += _text_conditions(c, s)
-        query = s.bind(any_words(c.plan, True))
-        score = f"ts_rank_cd(search_vector, to_tsquery('english'::regconfig, {query}))"
+        query = f"to_tsquery('english'::regconfig, {s.bind(any_words(c.plan, True))})"
+        score = f"ts_rank_cd(search_vector, {query})"
+        if _by_relevance(c):
+            rough = f"ts_rank(search_vector, {query})"
     distance = "CAST(NULL AS float8)"
     if c.near is not None:
         distance = _distance(c, s)
@@ -211,12 +212,7 @@ def statement(
     order = _order(c)
     hit = "SELECT 'hit' AS kind, page.service_id, CAST(page.name AS text) AS key, score, d, n"
     if details:
-        places = (
-            _PLACES_SQL.format(located=_LOCATED_SQL)
-            if c.near is not None
-            else ("NULL, NULL, NULL, NULL")
-        )
-        hit += _DETAILS_SQL.format(places=places)
+        hit += _DETAILS_SQL.format(places=_PLACES_SQL if c.near is not None else "NULL")
     else:
         hit += " FROM page"
     others = ", NULL" * len(_DETAILS) if details else ""
@@ -241,33 +237,64 @@ def statement(
             JOIN taxonomy_term t ON t.id = tags.term_id""",  # noqa: S608
         ]
     where = "\n        AND ".join(conditions)
+    ranked = "found"
+    if rough is None:
+        scored = f"{score} AS score"
+        candidates = ""
+    else:
+        scored = f"{rough} AS rough, search_vector"
+        candidates = _candidates(c, s, score, offset + limit)
+        ranked = "ranked"
     # Every value is bound; the text is put together from this module's own fragments.
     sql = f"""WITH found AS (
-        SELECT DISTINCT ON (service_id) service_id, name, {score} AS score, {distance} AS d,
+        SELECT DISTINCT ON (service_id) service_id, name, {scored}, {distance} AS d,
             facets, term_ids
         FROM service_search
         WHERE {where}
         ORDER BY service_id, d NULLS LAST
-    ), page AS (
+    ){candidates}, page AS (
         SELECT service_id, name, score, d, row_number() OVER (ORDER BY {order}) AS n
-        FROM found ORDER BY {order}
+        FROM {ranked} ORDER BY {order}
         LIMIT {s.bind(limit, "bigint")} OFFSET {s.bind(offset, "bigint")}
     )
     {" UNION ALL ".join(parts)}"""  # noqa: S608
     return sql, s.values
 
 
+# Relevance (``ts_rank_cd``, cover density) costs about 10 µs per matching row; a broad
+# search matches thousands. Ordered by relevance, a page is chosen from candidates only: the
+# best by ``ts_rank`` (the same words' weights and frequency, a fraction of the cost), and
+# the nearest (equally relevant services come nearest first, and ``ts_rank`` does not tie
+# where ``ts_rank_cd`` does), each at least ``RANKED_AT_LEAST`` and four pages' worth. With
+# no more matches than that, every match is a candidate and the order is exact.
+RANKED_AT_LEAST = 128
+
+
+def _by_relevance(c: Criteria) -> bool:
+    """Whether the order is by relevance first (``_order``)."""
+    return not (c.sort == "name" or (c.sort == "distance" and c.near is not None))
+
+
+def _candidates(c: Criteria, s: _Statement, score: str, wanted: int) -> str:
+    """The CTEs ``candidates`` and ``ranked`` (with their ``ts_rank_cd``), after ``found``."""
+    each = s.bind(max(RANKED_AT_LEAST, 4 * wanted), "bigint")
+    # Every value is bound; the text is put together from this module's own fragments.
+    best = f"""(SELECT service_id, name, d, search_vector FROM found
+            ORDER BY rough DESC, d NULLS LAST, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
+    if c.near is not None:
+        best += f"""
+        UNION
+        (SELECT service_id, name, d, search_vector FROM found
+            ORDER BY d NULLS LAST, rough DESC, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
+    return f""", candidates AS (
+        {best}
+    ), ranked AS (
+        SELECT service_id, name, {score} AS score, d FROM candidates
+    )"""  # noqa: S608
+
+
 def _details(row: Any) -> tuple[Summary, list[str], list[Place]]:
-    places = [
-        Place(*place)
-        for place in zip(
-            row.place_names or (),
-            row.place_postcodes or (),
-            row.place_latitudes or (),
-            row.place_longitudes or (),
-            strict=True,
-        )
-    ]
+    places = [Place(*place) for place in row.places or ()]
     summary = Summary(
         row.service_id,
         row.key,
