@@ -425,6 +425,14 @@ async def test_two_records_are_not_combined_without_the_care_team(
         kept["meta"]["version"],
     )
     assert old_plan["meta"]["merged_into"] == str(new)
+    history = await get(care_plans, f"{path}/care-plan/history", nurse)
+    assert [v["version"] for v in history] == list(range(1, kept["meta"]["version"] + 1))
+    r = await care_plans.client.get(f"/fhir/CarePlan/{kept['meta']['plan_id']}", headers=nurse)
+    assert r.status_code == 200, r.text
+    assert (r.json()["id"], r.json()["subject"]["reference"]) == (
+        kept["meta"]["plan_id"],
+        f"Patient/{new}",
+    )
     r = await care_plans.put(str(old), old_plan, f'"{kept["meta"]["version"]}"', nurse)
     assert r.status_code == 409, r.text  # never written through the old id
     r = await care_plans.client.get(f"{path}/care-plan", headers=care_plans.outsider())

@@ -443,6 +443,21 @@ async def kept_record(
     return KeptRecord(opened, alias, kept)
 
 
+async def kept_history(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    principal: Principal,
+    *,
+    now: datetime,
+    after: int = 0,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A page of a kept plan's versions, as ``history`` gives the person's plan's."""
+    kept = await kept_record(uow, person_id, merged_id, principal, now=now)
+    return await store.versions(uow.session, kept.plan.id, after=after, limit=limit)
+
+
 async def mark_combined(
     uow: UnitOfWork,
     person_id: uuid.UUID,

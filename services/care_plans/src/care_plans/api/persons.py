@@ -19,6 +19,7 @@ from care_plans.api.schemas import (
     PersonCreate,
     PersonRead,
     PlanRead,
+    VersionRead,
 )
 from care_plans.domain.calendar import local_date
 from carethread.auth import CurrentUser
@@ -74,6 +75,31 @@ async def read_merged_record(
     body = plan_body(kept.plan, kept.opened.relationship.value, local_date(now))
     body["meta"]["merged_into"] = str(kept.opened.person.id)
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{person_id}/merged-records/{merged_id}/care-plan/history",
+    response_model=list[VersionRead],
+    name="read_merged_record_history",
+)
+async def read_merged_record_history(
+    person_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    uow: UoWDep,
+    user: CurrentUser,
+    now: Now,
+    after: Annotated[int, Query(ge=0, description="versions numbered above this")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JSONResponse:
+    """The kept plan's versions, oldest first (who saved each, when, what they changed)."""
+    rows = await use_cases.kept_history(
+        uow, person_id, merged_id, user, now=now, after=after, limit=limit
+    )
+    await uow.commit()
+    return JSONResponse(
+        [{**r, "changed_at": r["changed_at"].isoformat()} for r in rows],
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post(
