@@ -23,7 +23,7 @@ from directory.app import create_app
 from directory.domain.opening import LocalInstant
 from directory.places import find_postcode
 from directory.settings import DirectorySettings
-from directory.store import results
+from directory.store import results, row_search
 from directory.store.search import normalised_search, search
 from directory.store.search_types import Criteria, Found, Point
 
@@ -111,6 +111,28 @@ async def test_the_search_rows_answer_as_the_listings_tables(demo: Any) -> None:
                 expected = await results.places(uow.session, ids) if c.near else {}
                 assert rows.details.places == expected
     assert answered >= len(QUESTIONS) * 2 - 4  # the questions find services
+
+
+async def test_relevance_is_worked_out_for_candidates_as_the_full_order_gives(
+    demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ordered by relevance, ts_rank_cd is worked out only for the best by ts_rank and the
+    # nearest (at least RANKED_AT_LEAST each, four pages' worth): with a bound this small,
+    # a page comes from a few candidates of many matches, and must still be the page of
+    # the full order (on this directory), with the total and facets of every match.
+    monkeypatch.setattr(row_search, "RANKED_AT_LEAST", 1)
+    bounded = 0
+    async with demo.uow() as uow:
+        for words, taxonomy, base in QUESTIONS:
+            if words is None or base.sort != "relevance":
+                continue
+            c = await _criteria(uow, words, taxonomy, base)
+            for offset, limit in ((0, 3), (2, 2), (0, 1)):
+                rows = await search(uow.session, c, offset=offset, limit=limit)
+                tables = await normalised_search(uow.session, c, offset=offset, limit=limit)
+                assert _seen(rows) == _seen(tables), (words, base, offset, limit)
+                bounded += rows.total > 8 * (offset + limit)
+    assert bounded >= 3  # pages chosen from fewer candidates than matches
 
 
 SEARCH = "/api/v1/services/search"

@@ -65,7 +65,7 @@ async def understand(uow: UnitOfWork, terms: Terms, q: str | None) -> Understood
         return Understood(None, [])
     known = terms.concepts
     corrections = await correct_spelling(uow.session, words, terms.concept_words)
-    planned = plan([corrections.get(w, w) for w in words], known)
+    planned = plan([corrections.get(w, w) for w in words], known, terms.phrases)
     planned = QueryPlan(planned.words, planned.concepts, corrections)
     ids = [
         [uuid.UUID(t) for t in sorted(with_descendants(c.term_ids, terms.parent_of))]

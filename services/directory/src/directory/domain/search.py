@@ -4,7 +4,7 @@ by their names and synonyms, and spelling corrections from the words the directo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Words that say nothing about a service; they would only narrow an AND query.
@@ -69,11 +69,20 @@ class QueryPlan:
         return not self.words and not self.concepts
 
 
-def plan(words: list[str], known: Iterable[Concept]) -> QueryPlan:
-    """Find the vocabulary's phrases in ``words``, longest first; the rest stay words."""
-    by_length = sorted(
-        ((p, c) for c in known for p in c.phrases), key=lambda pc: (-len(pc[0]), pc[0])
-    )
+def phrases_longest_first(known: Iterable[Concept]) -> list[tuple[tuple[str, ...], Concept]]:
+    """Every phrase of the vocabulary with its concept, in the order ``plan`` looks for them."""
+    return sorted(((p, c) for c in known for p in c.phrases), key=lambda pc: (-len(pc[0]), pc[0]))
+
+
+def plan(
+    words: list[str],
+    known: Iterable[Concept],
+    by_length: Sequence[tuple[tuple[str, ...], Concept]] | None = None,
+) -> QueryPlan:
+    """Find the vocabulary's phrases in ``words``, longest first; the rest stay words.
+    ``by_length``: ``phrases_longest_first(known)``, if already made."""
+    if by_length is None:
+        by_length = phrases_longest_first(known)
     remaining = list(words)
     found: dict[tuple[str, ...], Concept] = {}
     for phrase, c in by_length:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import conflict_insert
@@ -135,7 +135,7 @@ async def replace_indexes(
     if replacing:
         for table in (ServiceTaxonomyRow, ServiceFacetRow, OpeningHoursRow, ServiceAtLocationRow):
             await session.execute(delete(table).where(table.service_id.in_(list(replacing))))
-    # Core inserts on the tables (an executemany each): the ORM's bulk insert of the same
+    # Core inserts on the tables (``insert_rows``): the ORM's bulk insert of the same
     # dictionaries cost more in Python than the rest of these rows' writing.
     rows: dict[Any, list[dict[str, Any]]] = {
         ServiceTaxonomyRow.__table__: [
@@ -160,8 +160,34 @@ async def replace_indexes(
         ],
     }
     for table, values in rows.items():
-        if values:
-            await session.execute(insert(table), values)
+        await insert_rows(session, table, values)
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dictionaries with the same keys). On PostgreSQL one statement with a
+    parameter per column (arrays, ``unnest``): the values of each row bound one by one cost
+    more in Python than their insert; SQLite takes an executemany."""
+    if not rows:
+        return
+    if not _is_postgres(session):
+        await session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    dialect = session.get_bind().dialect
+    arrays = ", ".join(
+        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+        for i, name in enumerate(names)
+    )
+    values = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)}
+    # The table's and columns' names come from the ORM's metadata; every value is bound.
+    statement = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    await session.execute(text(statement), values)
+
+
+_NEW_WORDS = text(
+    "INSERT INTO search_word (word) SELECT unnest(CAST(:words AS text[])) "
+    "ON CONFLICT (word) DO NOTHING"
+)
 
 
 class Indexable(Protocol):
@@ -190,7 +216,10 @@ async def index_texts(
         for w in tokens(f"{row.name} {row.keywords} {row.description}")
         if len(w) > 2
     }
-    if words:
+    if words and _is_postgres(session):
+        # One array of words (thousands a page, nearly all known already).
+        await session.execute(_NEW_WORDS, {"words": sorted(words)})
+    elif words:
         statement = conflict_insert(session, SearchWordRow).on_conflict_do_nothing(
             index_elements=["word"]
         )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.search import Concept, concepts, tokens
+from directory.domain.search import Concept, concepts, phrases_longest_first, tokens
 from directory.store.tables import TaxonomyTermRow
 
 
@@ -75,6 +75,11 @@ class Terms:
     def concepts(self) -> list[Concept]:
         """What a query's words may name: the terms by their names and synonyms."""
         return concepts((str(t.id), t.name, t.synonyms) for t in self.by_id.values())
+
+    @cached_property
+    def phrases(self) -> list[tuple[tuple[str, ...], Concept]]:
+        """The concepts' phrases, longest first (what a query's words are planned with)."""
+        return phrases_longest_first(self.concepts)
 
     @cached_property
     def concept_words(self) -> set[str]:
