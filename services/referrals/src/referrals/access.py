@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, false, or_
+from sqlalchemy import ColumnElement, Table, and_, bindparam, false, or_
 
 from carethread.auth import Principal
 from referrals.domain.lifecycle import Action
@@ -87,29 +89,53 @@ def may_move(principal: Principal, action: Action, row: ReferralRow) -> bool:
     return door
 
 
-def visible_clause(principal: Principal) -> ColumnElement[bool] | None:
-    """The SQL twin of ``relations``: None when the user may see every referral."""
+@dataclass(frozen=True)
+class Visible:
+    """The SQL twin of ``relations`` for one user: which parts their condition has
+    (``shape``: the front door's boroughs, their organisation, MDT neighbourhoods, teams) and
+    the values those parts bind. The condition is built once per shape, so statements that
+    carry it can be built once too."""
+
+    shape: tuple[bool, bool, bool, bool]
+    values: Mapping[str, object]
+
+    def clause(self) -> ColumnElement[bool]:
+        return _visible_clause(self.shape)
+
+
+def visible(principal: Principal) -> Visible | None:
+    """What ``principal`` may see of the referrals: None when every referral."""
     if ADMIN in principal.roles or (TRIAGER in principal.roles and not principal.boroughs):
         return None
-    either: list[ColumnElement[bool]] = []
-    if TRIAGER in principal.roles:
-        either.append(or_(_R.borough.is_(None), _R.borough.in_(sorted(principal.boroughs))))
+    door = TRIAGER in principal.roles
+    values: dict[str, object] = {}
+    if door:
+        values["v_boroughs"] = sorted(principal.boroughs)
     if principal.org:
-        either.append(_R.referrer_org == principal.org)
-        either.append(_R.gp_practice_code == principal.org)
-    either.extend(_received_by(principal))
-    return or_(*either) if either else false()
-
-
-def _received_by(principal: Principal) -> Iterable[ColumnElement[bool]]:
-    mdt = DestinationKind.NEIGHBOURHOOD_MDT.value
+        values["v_org"] = principal.org
     if principal.neighbourhoods:
-        yield and_(
-            _R.destination_kind == mdt,
-            _R.destination_id.in_(sorted(principal.neighbourhoods)),
-        )
+        values["v_neighbourhoods"] = sorted(principal.neighbourhoods)
     if principal.teams:
-        yield and_(
-            _R.destination_kind != mdt,
-            _R.destination_id.in_(sorted(principal.teams)),
-        )
+        values["v_teams"] = sorted(principal.teams)
+    shape = (door, bool(principal.org), bool(principal.neighbourhoods), bool(principal.teams))
+    return Visible(shape, values)
+
+
+@cache
+def _visible_clause(shape: tuple[bool, bool, bool, bool]) -> ColumnElement[bool]:
+    door, org, neighbourhoods, teams = shape
+    either: list[ColumnElement[bool]] = []
+    if door:  # the front door for these boroughs (and for referrals placed in none)
+        boroughs = _R.borough.in_(bindparam("v_boroughs", expanding=True))
+        either.append(or_(_R.borough.is_(None), boroughs))
+    if org:  # the referring organisation, or the person's GP practice
+        either.append(_R.referrer_org == bindparam("v_org"))
+        either.append(_R.gp_practice_code == bindparam("v_org"))
+    mdt = DestinationKind.NEIGHBOURHOOD_MDT.value
+    if neighbourhoods:  # accepted to their neighbourhood's MDT
+        hoods = _R.destination_id.in_(bindparam("v_neighbourhoods", expanding=True))
+        either.append(and_(_R.destination_kind == mdt, hoods))
+    if teams:  # accepted to their team, or routed to their service
+        ids = _R.destination_id.in_(bindparam("v_teams", expanding=True))
+        either.append(and_(_R.destination_kind != mdt, ids))
+    return or_(*either) if either else false()

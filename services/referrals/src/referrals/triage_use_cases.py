@@ -130,7 +130,7 @@ async def front_door_queue(
 ) -> tuple[int, Sequence[RowMapping]]:
     """The queue as this user may see it (``access``): a front door its borough's; a
     referrer, a GP practice or a receiving team only their own referrals."""
-    f = dataclasses.replace(f, visible=access.visible_clause(principal))
+    f = dataclasses.replace(f, visible=access.visible(principal))
     total, rows = await store.queue(uow.session, f, now=now, limit=limit, offset=offset)
     await record_access(
         uow,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +38,9 @@ from referrals.domain.referral import (
 from referrals.domain.triage import Move
 from referrals.store import people
 from referrals.store.tables import InvolvementRow, LinkRow, ReferralRow, TransitionRow
+
+if TYPE_CHECKING:
+    from referrals.access import Visible
 
 
 def columns(referral: Referral) -> dict[str, Any]:
@@ -227,19 +230,21 @@ UNTRIAGED = (Status.RECEIVED.value, Status.IN_TRIAGE.value)
 # ever turned into JSON.
 REFERRAL = cast(Table, ReferralRow.__table__)
 _R = REFERRAL.c
+# The time the queue is read at, bound in its statements.
+_NOW = bindparam("now", type_=_R.triage_due_at.type)
 
 
-def status_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
+def status_in(statuses: tuple[str, ...] | None = None) -> ColumnElement[bool]:
     """``status IN (...)`` with the values written into the SQL, not bound: PostgreSQL can
     only use the partial indexes over the waiting statuses (referrals_0007) when it sees
     that the statuses asked for are among them, and a prepared statement's generic plan
-    would not know the values."""
-    return _R.status.in_(
-        bindparam("statuses", list(statuses), expanding=True, literal_execute=True)
-    )
+    would not know the values. Without ``statuses`` they are given at execution
+    (``statuses``), as the queue's statements, built once, take them."""
+    values = list(statuses) if statuses is not None else None
+    return _R.status.in_(bindparam("statuses", values, expanding=True, literal_execute=True))
 
 
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
+def overdue_clause(now: datetime | ColumnElement[Any] = _NOW) -> ColumnElement[bool]:
     """Still waiting for triage past its due time (the index referrals_0007 holds)."""
     return and_(
         _R.triaged_at.is_(None),
@@ -250,7 +255,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def breached_clause(now: datetime) -> ColumnElement[bool]:
+def breached_clause(now: datetime | ColumnElement[Any] = _NOW) -> ColumnElement[bool]:
     """The SQL twin of ``sla.is_breached``: triaged late, or still waiting past due. The two
     halves never overlap (one is triaged, the other not), so each can be counted and paged
     apart, off its own partial index."""
@@ -282,11 +287,93 @@ class QueueFilter:
     urgency: str | None = None
     breached: bool | None = None
     received_before: datetime | None = None
-    visible: ColumnElement[bool] | None = None  # what the user may see (None: everything)
+    visible: Visible | None = None  # what the user may see (None: everything)
 
 
 def _count(where: ColumnElement[bool]) -> ScalarSelect[int]:
     return select(func.count()).select_from(REFERRAL).where(where).scalar_subquery()
+
+
+# Which filters a queue read has (their values aside), and the user's visibility shape.
+_Shape = tuple[bool, bool, bool, bool, bool, tuple[bool, ...] | None, bool | None]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    page: Select[Any]  # a page of lines, each carrying the total
+    total: Select[Any]  # the total alone, for a page past the end
+
+
+# Built once per shape, values bound: building a page's statement (30 columns, a count,
+# maybe two halves and their union) and working out its cache key cost more than running
+# it through the compiled cache.
+_QUEUE_STATEMENTS: dict[_Shape, _Statements] = {}
+
+
+def _shape(f: QueueFilter) -> _Shape:
+    return (
+        bool(f.statuses),
+        bool(f.borough),
+        bool(f.neighbourhood),
+        bool(f.urgency),
+        bool(f.received_before),
+        f.visible.shape if f.visible is not None else None,
+        f.breached,
+    )
+
+
+def _queue_statements(f: QueueFilter) -> _Statements:
+    where: list[ColumnElement[bool]] = []
+    if f.statuses:
+        where.append(status_in())
+    if f.borough:
+        where.append(_R.borough == bindparam("borough"))
+    if f.neighbourhood:
+        where.append(_R.neighbourhood == bindparam("neighbourhood"))
+    if f.urgency:
+        where.append(_R.urgency == bindparam("urgency"))
+    if f.received_before:
+        where.append(_R.received_at < bindparam("received_before"))
+    if f.visible is not None:
+        where.append(f.visible.clause())
+    if f.breached:
+        return _breached_statements(where)
+    if f.breached is False:
+        where.append(~breached_clause())
+    matching = and_(*where) if where else true()
+    total = _count(matching)
+    page = (
+        select(total.label("total"), *QUEUE_COLUMNS)
+        .where(matching)
+        .order_by(*SOONEST_DUE)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return _Statements(page, select(total))
+
+
+def _breached_statements(where: list[ColumnElement[bool]]) -> _Statements:
+    """Breached referrals as two disjoint halves, triaged late and overdue: counted and
+    paged from one index each, then merged, rather than one OR that PostgreSQL can only
+    answer by reading every breached row of the table."""
+    halves = [and_(*where, _R.triaged_late), and_(*where, overdue_clause())]
+    total = _count(halves[0]) + _count(halves[1])
+    firsts = [
+        select(*QUEUE_COLUMNS)
+        .where(half)
+        .order_by(*SOONEST_DUE)
+        .limit(bindparam("page_end"))  # offset + limit: the page is among each half's first
+        .subquery()
+        for half in halves
+    ]
+    merged = union_all(*(select(first) for first in firsts)).subquery()
+    page = (
+        select(total.label("total"), merged)
+        .order_by(merged.c.triage_due_at, merged.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return _Statements(page, select(total))
 
 
 async def queue(
@@ -297,71 +384,30 @@ async def queue(
 
     One round trip: the count rides along with each line of the page (PostgreSQL and SQLite
     work an uncorrelated scalar subquery out once); only a page past the end asks again."""
-    where: list[ColumnElement[bool]] = []
+    shape = _shape(f)
+    statements = _QUEUE_STATEMENTS.get(shape)
+    if statements is None:
+        statements = _QUEUE_STATEMENTS[shape] = _queue_statements(f)
+    values: dict[str, Any] = {"now": now, "limit": limit, "offset": offset}
     if f.statuses:
-        where.append(status_in(f.statuses))
+        values["statuses"] = list(f.statuses)
     if f.borough:
-        where.append(_R.borough == f.borough)
+        values["borough"] = f.borough
     if f.neighbourhood:
-        where.append(_R.neighbourhood == f.neighbourhood)
+        values["neighbourhood"] = f.neighbourhood
     if f.urgency:
-        where.append(_R.urgency == f.urgency)
+        values["urgency"] = f.urgency
     if f.received_before:
-        where.append(_R.received_at < f.received_before)
+        values["received_before"] = f.received_before
     if f.visible is not None:
-        where.append(f.visible)
+        values.update(f.visible.values)
     if f.breached:
-        return await _breached(session, where, now=now, limit=limit, offset=offset)
-    if f.breached is False:
-        where.append(~breached_clause(now))
-    matching = and_(*where) if where else true()
-    total = _count(matching)
-    page = (
-        select(total.label("total"), *QUEUE_COLUMNS)
-        .where(matching)
-        .order_by(*SOONEST_DUE)
-        .limit(limit)
-        .offset(offset)
-    )
-    return await _counted_page(session, page, total)
-
-
-async def _breached(
-    session: AsyncSession,
-    where: list[ColumnElement[bool]],
-    *,
-    now: datetime,
-    limit: int,
-    offset: int,
-) -> tuple[int, Sequence[RowMapping]]:
-    """Breached referrals as two disjoint halves, triaged late and overdue: counted and
-    paged from one index each, then merged, rather than one OR that PostgreSQL can only
-    answer by reading every breached row of the table."""
-    halves = [and_(*where, _R.triaged_late), and_(*where, overdue_clause(now))]
-    total = _count(halves[0]) + _count(halves[1])
-    firsts = [
-        select(*QUEUE_COLUMNS).where(half).order_by(*SOONEST_DUE).limit(offset + limit).subquery()
-        for half in halves
-    ]
-    merged = union_all(*(select(first) for first in firsts)).subquery()
-    page = (
-        select(total.label("total"), merged)
-        .order_by(merged.c.triage_due_at, merged.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return await _counted_page(session, page, total)
-
-
-async def _counted_page(
-    session: AsyncSession, page: Select[Any], total: ColumnElement[int]
-) -> tuple[int, Sequence[RowMapping]]:
-    """A page whose rows each carry the total (one round trip); a page past the end has no
-    row to carry it, so it is counted apart."""
-    rows = (await session.execute(page)).mappings().all()
+        values["page_end"] = offset + limit
+    rows = (await session.execute(statements.page, values)).mappings().all()
     if rows:
         return rows[0]["total"], rows
-    return await session.scalar(select(total)) or 0, rows
+    # A page past the end has no row to carry the total: counted apart.
+    return await session.scalar(statements.total, values) or 0, rows
 
 
 # Matching at the door runs on every intake: its statements are built once, on the table's
