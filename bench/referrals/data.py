@@ -263,7 +263,7 @@ def stored_rows(
     """``count`` referral rows (column name → value) received over the last ``days`` days,
     spread over boroughs, neighbourhoods, sources, urgencies and every lifecycle state, with
     SLA clocks computed as the service computes them (some decided late, some still waiting
-    past due)."""
+    past due, their breaches already announced as the service's SLA watch would have)."""
     targets = targets or SlaTargets()
     geo = load_geography()
     synthetic = Synthetic(seed, geography=geo)
@@ -319,6 +319,15 @@ def stored_rows(
                 "status_changed_at": changed,
                 "claimed_by": "bench.triager" if status is Status.IN_TRIAGE else None,
                 "triaged_late": triaged_at is not None and triaged_at > due,
+                # The service's SLA watch announced each breach when it happened (within
+                # its interval): rows held this long have no backlog of breaches for it to
+                # publish during the timed window.
+                "sla_breach_published_at": (
+                    due
+                    if (triaged_at is None and status in UNTRIAGED and due < now)
+                    or (triaged_at is not None and triaged_at > due)
+                    else None
+                ),
                 "destination": None,
                 "idempotency_key": None,
                 "received_event_id": uuid.UUID(int=rng.getrandbits(128), version=4),
