@@ -300,6 +300,12 @@ async def test_the_merged_person_counts_once_with_all_their_units(outcomes: Outc
     assert {m["person_id"] for m in body["measures"]} == {str(KNOWN)}
     [pair] = body["pairs"]
     assert pair["after_at"].startswith((AT + timedelta(days=60)).date().isoformat())
+    r = await o.client.get("/fhir/Observation", params={"subject": f"Patient/{MINTED}"},
+                           headers=worker)  # fmt: skip
+    assert r.status_code == 200, r.text
+    entries = r.json()["entry"]
+    assert len(entries) == 8  # four SWEMWBS, two scales each
+    assert {e["resource"]["subject"]["reference"] for e in entries} == {f"Patient/{KNOWN}"}
 
 
 async def test_the_breakdown_follows_the_details_the_merge_brought(outcomes: Outcomes) -> None:

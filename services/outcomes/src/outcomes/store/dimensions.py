@@ -66,6 +66,8 @@ def copy_for_new_unit(rows: Rows, unit: Any) -> None:
 
 def person_opted_out(rows: Rows, person_id: uuid.UUID) -> bool:
     """Opted out under their id, or under any id merged into it (``store.merges``)."""
+    if not rows.merged_into:  # nobody in the run was merged: only their own id
+        return rows.find(DataOptOutRow, person_id) is not None
     return any(rows.find(DataOptOutRow, i) is not None for i in sorted(rows.ids_of(person_id)))
 
 

@@ -55,7 +55,8 @@ from outcomes.store.tables import (
 )
 
 A = PersonAliasRow
-CHUNK = 500
+CHUNK = 400  # ids per IN list (twice in a statement)
+ARRAY_CHUNK = 20_000
 # Rows that belong to a person by a ``person_id`` column that is not (all of) their key.
 MOVED: tuple[type[ReferralFactRow | GoalFactRow | OverdueActionRow | MeasureRow], ...] = (
     ReferralFactRow,
@@ -92,8 +93,11 @@ def aliases_around(session: Session, people: Collection[uuid.UUID]) -> dict[uuid
     an old id or the current one), each with the id it is now."""
     found: dict[uuid.UUID, uuid.UUID] = {}
     ordered = sorted(people, key=lambda p: p.int)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    # PostgreSQL takes the ids as one array (a run's people in one statement); SQLite's
+    # IN lists are kept well inside its parameter limit.
+    size = ARRAY_CHUNK if session.get_bind().dialect.name == "postgresql" else CHUNK
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
         c = A.__table__.c
         survivors = select(A.person_id).where(
             or_(among(session, c.merged_person_id, chunk), among(session, c.person_id, chunk))
@@ -117,7 +121,8 @@ def people_of(merges: Iterable[Merge]) -> set[uuid.UUID]:
 
 def apply_merges(session: Session, rows: Rows, merges: Iterable[Merge]) -> set[uuid.UUID]:
     """Apply each merge not on record yet; return the people whose units changed hands
-    (their copies of their person are refreshed at commit)."""
+    (their copies of their person are refreshed at commit). The caller has locked the
+    merges' people (``tallies.lock_people``)."""
     merges = sorted(merges, key=lambda m: (m.merged_at, m.event_id.int))
     known = aliases_around(session, people_of(merges))
     survivors: set[uuid.UUID] = set()
@@ -126,7 +131,8 @@ def apply_merges(session: Session, rows: Rows, merges: Iterable[Merge]) -> set[u
         new = known.get(merge.person_id, merge.person_id)
         if old == new or old in known:
             continue  # a repeat (or someone merged into themselves)
-        tallies.track(session, {old, new})  # before any unit moves
+        # Before any unit moves (the caller locked the ids the merge names).
+        tallies.track(session, {old, new}, locked=(old, merge.person_id))
         session.execute(
             insert(A).values(
                 merged_person_id=old, person_id=new, merged_at=merge.merged_at,

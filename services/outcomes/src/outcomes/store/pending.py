@@ -139,14 +139,19 @@ def _load(session: Session, pending: list[Deferred], found: list[merges.Merge]) 
     tallies.lock_people(session, named)
     merged = merges.apply_merges(session, rows, found) if found else set()
     rows.know_aliases(merges.aliases_around(session, named))
-    tallies.lock_people(session, set(rows.aliases.values()) - named)
-    wanted = keys_by_model(_now(t, rows) for d in pending for t in d.touches)
-    # Every id of the run's people, for their opt-outs.
-    wanted[DataOptOutRow] |= {i for p in wanted[DataOptOutRow] for i in rows.ids_of(p)}
-    wanted[DataOptOutRow] |= {i for p in wanted[PersonRow] for i in rows.ids_of(p)}
+    survivors = set(rows.aliases.values()) - named
+    tallies.lock_people(session, survivors)
+    locked = named | survivors
+    if rows.aliases:
+        wanted = keys_by_model(_now(t, rows) for d in pending for t in d.touches)
+        # Every id of the run's merged people, for their opt-outs.
+        for p in rows.merged_into:
+            wanted[DataOptOutRow] |= rows.ids_of(p)
+    else:
+        wanted = keys_by_model(t for d in pending for t in d.touches)
     for model, keys in wanted.items():
         rows.load(model, keys)
-    tallies.track(session, _people_concerned(wanted, rows) | merged)
+    tallies.track(session, _people_concerned(wanted, rows) | merged, locked)
     rows.merged_people = merged
     return rows
 

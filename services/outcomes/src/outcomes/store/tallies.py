@@ -100,14 +100,17 @@ def _count_units(session: Session, people: Collection[uuid.UUID], sign: int) -> 
                 tallies.add_unit(moves, indicators, cast_values(row._mapping), sign)
 
 
-def track(session: Session, people: Collection[uuid.UUID]) -> None:
+def track(
+    session: Session, people: Collection[uuid.UUID], locked: Collection[uuid.UUID] = ()
+) -> None:
     """The units of ``people`` are about to change in this transaction: take away what
-    they count for now (their new counts are added when it commits)."""
+    they count for now (their new counts are added when it commits). ``locked``: people
+    this transaction has locked already."""
     tracked: set[uuid.UUID] = session.info.setdefault(TRACKED, set())
     new = set(people) - tracked
     if not new:
         return
-    lock_people(session, new)
+    lock_people(session, new.difference(locked))
     _count_units(session, new, -1)
     tracked |= new
 
