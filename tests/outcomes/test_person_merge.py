@@ -405,3 +405,11 @@ async def test_a_merge_with_nothing_under_the_old_id_yet_holds_the_late_events(
     r = await o.client.get(f"/api/v1/persons/{MINTED}/measures", headers=admin)
     assert r.status_code == 200, r.text
     assert r.json()["person_id"] == str(KNOWN)
+    # The person, signed in with a token from before the trace, still reads their own.
+    me = o.as_(roles=["person"], sub=str(MINTED))
+    for asked in (MINTED, KNOWN):
+        r = await o.client.get(f"/api/v1/persons/{asked}/measures", headers=me)
+        assert r.status_code == 200, r.text
+    someone_else = o.as_(roles=["person"], sub=str(uuid.uuid4()))
+    r = await o.client.get(f"/api/v1/persons/{KNOWN}/measures", headers=someone_else)
+    assert r.status_code == 403, r.text

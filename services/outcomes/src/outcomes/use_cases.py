@@ -40,12 +40,21 @@ async def relationship(
             ReferralFactRow.status.not_in(sorted(access.CLOSED_REFERRAL)),
         )
     )
-    return access.relationship(
-        principal.as_caller(),
+    caller = principal.as_caller()
+    related = access.relationship(
+        caller,
         str(person_id),
         [access.TeamMember(m.team, m.organisation) for m in team],
         [access.OpenReferral(r.referrer_org, r.destination_id) for r in referrals],
     )
+    # A person's token may name an id of theirs merged into this one since.
+    if (
+        related is access.Relationship.NONE
+        and caller.is_person
+        and caller.sub in {str(m) for m in await merges.merged_ids(uow, person_id)}
+    ):
+        return access.Relationship.SELF
+    return related
 
 
 async def _refuse(

@@ -115,6 +115,12 @@ async def current_id(uow: UnitOfWork, person_id: uuid.UUID) -> uuid.UUID:
     return merged or person_id
 
 
+async def merged_ids(uow: UnitOfWork, person_id: uuid.UUID) -> set[uuid.UUID]:
+    """The ids merged into ``person_id``."""
+    found = await uow.session.scalars(select(A.merged_person_id).where(A.person_id == person_id))
+    return set(found)
+
+
 def people_of(merges: Iterable[Merge]) -> set[uuid.UUID]:
     return {p for m in merges for p in (m.merged_person_id, m.person_id)}
 
