@@ -8,21 +8,29 @@ the streams' change counters) are merged by the database. No update may be lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 import zlib
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from carethread.events import CloudEvent
 from carethread.testing.databases import temporary_postgres_database
+from mdt.store import poll as poll_module
 from mdt.store.shared_rows import count_changes
-from mdt.store.tables import NeighbourhoodChangeRow, SourceFreshnessRow
-from tests.mdt.history import TOPIC, history, topic_of
+from mdt.store.tables import CaseloadReferralRow, NeighbourhoodChangeRow, SourceFreshnessRow
+from tests.mdt.history import START, TOPIC, Person, Referral, history, topic_of
 from tests.mdt.support import view
 
 PARTITIONS = 3  # per topic, as the platform creates them
+RACE_NHS_NUMBER = "9990042446"
 
 
 def _consumer_of(event: CloudEvent) -> int:
@@ -86,3 +94,47 @@ async def test_a_neighbourhood_counter_moved_by_two_transactions_at_once_moves_t
                 )
             )
         assert version == 2
+
+
+async def test_a_referrals_events_under_both_ids_of_a_merge_lose_nothing_at_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A referral's intake carries the id the front door minted; its triage, after a trace,
+    the person's NHS-number id. Before the merge is applied the two ids' locks do not keep
+    two consumers apart: both would find no row and start it from blank, and the later
+    upsert would undo the other's change. Here both reach that point together (held there
+    for up to a second each); the view must still hold the intake and the triage."""
+    person = Person(1)
+    referral = Referral(person)
+    received = person.referred(referral, START)
+    merge = person.traced(START + timedelta(days=2), nhs_number=RACE_NHS_NUMBER)
+    triaged = referral.triaged(START + timedelta(days=3), "accept", "accepted")
+
+    arrived, both = 0, asyncio.Event()
+
+    async def meet() -> None:
+        nonlocal arrived
+        arrived += 1
+        if arrived >= 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 1.0)
+
+    read = poll_module._stored
+
+    def read_then_meet(session: Session, table: Table, keys: Iterable[Any]) -> dict[Any, Any]:
+        found = read(session, table, keys)
+        if table.name == "caseload_referral":
+            await_only(meet())
+        return found
+
+    monkeypatch.setattr(poll_module, "_stored", read_then_meet)
+    async with view(postgres_url) as first, view(postgres_url) as second:
+        await asyncio.gather(first.apply([received]), second.apply([triaged]))
+        monkeypatch.undo()
+        await first.apply([merge])
+        async with first.sessions() as session:
+            row = await session.get(CaseloadReferralRow, referral.referral_id)
+    assert row is not None
+    assert (row.received, row.given_name, row.status) == (True, person.given_name, "accepted")
+    assert row.person_id == person.person_id  # the NHS number's id, once merged

@@ -32,7 +32,16 @@ from carethread.db import among
 from mdt.store.merges import Merge, aliases_of, apply_merges
 from mdt.store.projection import refresh
 from mdt.store.shared_rows import SourceApplied, count_changes, merge_freshness
-from mdt.store.tables import MdtBase, PersonSnapshotRow, TimelineEntryRow
+from mdt.store.tables import (
+    CarePlanRow,
+    CareTeamMemberRow,
+    CaseloadReferralRow,
+    MdtBase,
+    PersonSnapshotRow,
+    PlanActionRow,
+    PlanGoalRow,
+    TimelineEntryRow,
+)
 from mdt.store.writes import chunks, table_of, upsert
 
 POLL = "mdt.poll"
@@ -121,7 +130,7 @@ def _apply_poll(session: Session) -> None:
     pending: Poll | None = session.info.pop(POLL, None)
     if pending is None:
         return
-    locked = _lock_people(session, pending.people)
+    locked = _lock_people(session, pending.people, _shared_rows(pending.changes))
     moved = apply_merges(session, pending.merges) if pending.merges else {}
     aliases = aliases_of(session, pending.people)
     if aliases:
@@ -140,15 +149,33 @@ def _apply_poll(session: Session) -> None:
     merge_freshness(session, pending.sources, pending.begun)
 
 
-def _lock_people(session: Session, people: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Lock ``people`` and whoever they were merged into (as far as this transaction can
-    see yet), in key order; return who is locked. (SQLite runs one writer at a time.)"""
+def _lock_people(
+    session: Session, people: set[uuid.UUID], rows: Iterable[uuid.UUID] = ()
+) -> set[uuid.UUID]:
+    """Lock ``people``, whoever they were merged into (as far as this transaction can see
+    yet) and ``rows``, in key order; return the people locked. (SQLite runs one writer at a
+    time.)"""
     if not people or session.get_bind().dialect.name != "postgresql":
         return set()
     wanted = people | set(aliases_of(session, people).values())
-    keys = sorted({_lock_key(person) for person in wanted})
+    keys = sorted({_lock_key(key) for key in (*wanted, *rows)})
     session.execute(_LOCK_PEOPLE, {"keys": keys})
     return wanted
+
+
+# Rows one merged person's events reach under both ids: a referral's, a plan's and its
+# parts' events before the merge carry the old id and those after it the new one. Until
+# the merge is applied, the two ids' locks do not keep two consumers apart, and both
+# could start such a row from blank, the later upsert undoing the other's change; so a
+# poll locks these rows' keys too, with its people's.
+_SHARED_BY_IDS = frozenset(
+    table_of(row)
+    for row in (CaseloadReferralRow, CarePlanRow, PlanGoalRow, PlanActionRow, CareTeamMemberRow)
+)
+
+
+def _shared_rows(changes: Iterable[_Change]) -> set[uuid.UUID]:
+    return {change.key for change in changes if change.table in _SHARED_BY_IDS}
 
 
 _SNAPSHOT = table_of(PersonSnapshotRow)
