@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -48,6 +48,12 @@ def is_front_door_for(principal: Principal, borough: str | None) -> bool:
     if TRIAGER not in principal.roles:
         return False
     return not principal.boroughs or borough is None or borough in principal.boroughs
+
+
+def may_trace(principal: Principal, boroughs: Iterable[str | None]) -> bool:
+    """Who may record an NHS number trace for a person: an admin, or the front door of a
+    borough the person was referred in (``boroughs``: their referrals' boroughs)."""
+    return ADMIN in principal.roles or any(is_front_door_for(principal, b) for b in boroughs)
 
 
 def _receives(principal: Principal, row: ReferralRow) -> bool:

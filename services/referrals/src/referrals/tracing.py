@@ -31,7 +31,7 @@ from referrals.domain.person import Person, merged
 from referrals.events import person_details
 from referrals.store import merges
 from referrals.store.people import from_row
-from referrals.use_cases import SERVICE
+from referrals.use_cases import SERVICE, borough_for
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ async def record_traced_nhs_number(
     old_row = rows.get(person_id)
     if old_row is None:
         raise NotFound(f"The front door has no person {person_id}.")
-    allowed = await _may_trace(uow, principal, person_id)
+    allowed = access.may_trace(principal, await merges.boroughs_of(uow, person_id))
     await record_access(
         uow,
         principal,
@@ -118,15 +118,6 @@ async def record_traced_nhs_number(
     return Traced(new, person_id, number, referral_ids, existing is not None, event.id)
 
 
-async def _may_trace(uow: UnitOfWork, principal: Principal, person_id: uuid.UUID) -> bool:
-    if access.ADMIN in principal.roles:
-        return True
-    return any(
-        access.is_front_door_for(principal, borough)
-        for borough in await merges.boroughs_of(uow, person_id)
-    )
-
-
 def _repeated(earlier: Any, number: str) -> Traced:
     if earlier.nhs_number != number:
         raise Conflict(
@@ -155,7 +146,6 @@ def _merged_event(
 ) -> CloudEvent:
     place = geography.postcode(person.postcode) if person.postcode else None
     neighbourhood = geography.neighbourhood_for(person.gp_practice_code, person.postcode)
-    home = geography.neighbourhoods.get(neighbourhood) if neighbourhood else None
     data = PersonMergedV1(
         person_id=person.person_id,
         merged_person_id=merged_person_id,
@@ -163,7 +153,7 @@ def _merged_event(
             person,
             geography,
             neighbourhood=neighbourhood,
-            borough=place.borough if place else (home.borough or None if home else None),
+            borough=borough_for(geography, place.borough if place else None, neighbourhood),
             imd_quintile=geography.imd_quintile_for(person.postcode),
         ),
         referral_ids=referral_ids,

@@ -117,7 +117,7 @@ async def receive_referral(
             referrer_org=request.referrer.org,
             referrer_name=request.referrer.name,
             neighbourhood=neighbourhood,
-            borough=_borough(geography, place.borough if place else None, neighbourhood),
+            borough=borough_for(geography, place.borough if place else None, neighbourhood),
             imd_quintile=geography.imd_quintile_for(p.postcode),
             now=now,
             triage_due_at=triage_due(now, request.urgency, targets),
@@ -167,7 +167,9 @@ async def receive_referral(
     return Received(referral, event.id)
 
 
-def _borough(geography: Geography, lives_in: str | None, neighbourhood: str | None) -> str | None:
+def borough_for(
+    geography: Geography, lives_in: str | None, neighbourhood: str | None
+) -> str | None:
     """Where they live; for someone with no known postcode, their neighbourhood's borough."""
     if lives_in:
         return lives_in
