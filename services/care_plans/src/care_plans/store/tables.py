@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from carethread.db import UtcDateTime, new_metadata
+from carethread.db import PersonAliasColumns, UtcDateTime, new_metadata
 
 
 class CarePlansBase(DeclarativeBase):
@@ -158,17 +158,13 @@ class FhirAliasRow(CarePlansBase):
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id"))
 
 
-class PersonAliasRow(CarePlansBase):
+class PersonAliasRow(PersonAliasColumns, CarePlansBase):
     """A person id the front door merged into another (``person.merged``): events and reads
     for it are for ``person_id``. ``record_kept``: both ids had a record here, and the old
     one is kept, read-only, until the care team has combined it (``combined_at``)."""
 
     __tablename__ = "person_alias"
 
-    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     record_kept: Mapped[bool] = mapped_column(Boolean)
     combined_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     combined_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import current_person_id
 from mdt.domain.access import OpenReferral
 from mdt.domain.caseload import OPEN_REFERRAL
 from mdt.store.tables import (
@@ -46,9 +47,5 @@ async def is_known(session: AsyncSession, person_id: uuid.UUID) -> bool:
 
 
 async def current_id(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID:
-    """The id the person is known by now: for an id the front door merged into another
-    (``store.merges``), that one."""
-    merged_into = await session.scalar(
-        select(PersonAliasRow.person_id).where(PersonAliasRow.merged_person_id == person_id)
-    )
-    return merged_into or person_id
+    """The id the person is known by now (``store.merges``)."""
+    return await current_person_id(session, PersonAliasRow, person_id)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from carethread.db import UtcDateTime, new_metadata
+from carethread.db import PersonAliasColumns, UtcDateTime, new_metadata
 
 
 class MdtBase(DeclarativeBase):
@@ -180,17 +180,12 @@ class DirectoryServiceRow(MdtBase):
     capacity_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class PersonAliasRow(MdtBase):
+class PersonAliasRow(PersonAliasColumns, MdtBase):
     """A person id that turned out to be another person's (the front door's merge): the
     view keeps nothing under ``merged_person_id`` and applies its late events to
     ``person_id``."""
 
     __tablename__ = "person_alias"
-
-    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
 class CaseloadPersonRow(MdtBase):

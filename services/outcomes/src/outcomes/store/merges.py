@@ -39,7 +39,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from carethread.db import UnitOfWork, among
+from carethread.db import UnitOfWork, among, current_person_id
 from carethread.events.referrals import PersonDetails
 from outcomes.store import changes, people, tallies
 from outcomes.store.rows import Rows
@@ -109,10 +109,7 @@ def aliases_around(session: Session, people: Collection[uuid.UUID]) -> dict[uuid
 
 async def current_id(uow: UnitOfWork, person_id: uuid.UUID) -> uuid.UUID:
     """The id the person ``person_id`` names is now (itself unless merged)."""
-    merged: uuid.UUID | None = await uow.session.scalar(
-        select(A.person_id).where(A.merged_person_id == person_id)
-    )
-    return merged or person_id
+    return await current_person_id(uow.session, A, person_id)
 
 
 async def merged_ids(uow: UnitOfWork, person_id: uuid.UUID) -> set[uuid.UUID]:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Uuid, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from carethread.db import UtcDateTime, new_metadata
+from carethread.db import PersonAliasColumns, UtcDateTime, new_metadata
 
 
 class OutcomesBase(DeclarativeBase):
@@ -265,15 +265,10 @@ class IndicatorTallyStateRow(OutcomesBase):
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class PersonAliasRow(OutcomesBase):
+class PersonAliasRow(PersonAliasColumns, OutcomesBase):
     """A person id merged into another (``person.merged``: the id the front door minted
     for someone with no NHS number, once a trace found their number). Nothing is kept
     under ``merged_person_id`` any more but its own opt-out; a later event or request for
     it is applied to ``person_id`` (``store.merges``; migration outcomes_0010)."""
 
     __tablename__ = "person_alias"
-
-    merged_person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
