@@ -99,6 +99,13 @@ async def test_a_trace_gives_a_person_their_nhs_number_id_and_tells_every_servic
     )
     assert again.status_code == 200, again.text
     assert again.json() == body
+    # ... but only to those who may trace the person: another borough's front door is refused.
+    barnet = bearer(auth, roles=["triager"], boroughs=["Barnet"])
+    refused = await referrals_client.post(
+        trace_url(minted), json={"nhs_number": nhs}, headers=barnet
+    )
+    assert refused.status_code == 403, refused.text
+    assert "merged_person_id" not in refused.text
     assert len(await merged_events(referrals_settings)) == 1
     # Another number for the same minted id is refused, naming the first.
     other = await referrals_client.post(

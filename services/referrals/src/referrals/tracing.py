@@ -63,6 +63,9 @@ async def record_traced_nhs_number(
     new = person_id_for_nhs_number(number)
     earlier = await merges.earlier_merge(uow, person_id)
     if earlier is not None:
+        # A repeat answers only to those who may trace the person (their referrals are
+        # under the surviving id now), and is audited like the first.
+        await _check_access(uow, principal, person_id, earlier.person_id, earlier.person_id)
         return _repeated(earlier, number)
     if person_id == new:
         raise Conflict(f"Person {person_id} is already known by NHS number {number}.")
@@ -70,23 +73,7 @@ async def record_traced_nhs_number(
     old_row = rows.get(person_id)
     if old_row is None:
         raise NotFound(f"The front door has no person {person_id}.")
-    allowed = access.may_trace(principal, await merges.boroughs_of(uow, person_id))
-    await record_access(
-        uow,
-        principal,
-        service=SERVICE,
-        action="merge",
-        resource_type="Person",
-        resource_id=str(person_id),
-        person_id=person_id,
-        outcome="success" if allowed else "denied",
-        details={"into": str(new)},
-    )
-    if not allowed:
-        await uow.commit()  # the refused attempt is audited too
-        raise Forbidden(
-            "Only the front door of a borough the person was referred in may trace them."
-        )
+    await _check_access(uow, principal, person_id, person_id, new)
     if old_row.nhs_number is not None:
         raise Conflict(
             f"Person {person_id} already has NHS number {old_row.nhs_number}; "
@@ -116,6 +103,34 @@ async def record_traced_nhs_number(
     await add_to_outbox(uow, event, topic=topics.REFERRALS, key=str(new))
     await uow.session.flush()
     return Traced(new, person_id, number, referral_ids, existing is not None, event.id)
+
+
+async def _check_access(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: uuid.UUID,
+    referred_as: uuid.UUID,
+    into: uuid.UUID,
+) -> None:
+    """Audit the attempt; refuse it (403, the refusal committed) unless ``principal`` may
+    trace the person whose referrals are under ``referred_as``."""
+    allowed = access.may_trace(principal, await merges.boroughs_of(uow, referred_as))
+    await record_access(
+        uow,
+        principal,
+        service=SERVICE,
+        action="merge",
+        resource_type="Person",
+        resource_id=str(person_id),
+        person_id=person_id,
+        outcome="success" if allowed else "denied",
+        details={"into": str(into)},
+    )
+    if not allowed:
+        await uow.commit()  # the refused attempt is audited too
+        raise Forbidden(
+            "Only the front door of a borough the person was referred in may trace them."
+        )
 
 
 def _repeated(earlier: Any, number: str) -> Traced:
