@@ -46,6 +46,16 @@ async def test_the_callers_trace_reaches_the_consumers_span(
         )
         assert r.status_code == 201, r.text
         assert r.headers["traceparent"].split("-")[1] == TRACE_ID
+        # One server span for the request, the caller's span its parent: no second layer of
+        # instrumentation (FastAPI's own) wrapping the service's.
+        servers = [
+            s
+            for s in spans.get_finished_spans()
+            if s.kind == SpanKind.SERVER and format(s.context.trace_id, "032x") == TRACE_ID
+        ]
+        assert [s.name for s in servers] == ["POST /api/v1/referrals"]
+        assert servers[0].parent is not None
+        assert format(servers[0].parent.span_id, "016x") == CALLER.split("-")[2]
         event_id = r.json()["event_id"]
 
         r = await mdt.get(

@@ -146,6 +146,11 @@ def create_service_app(
         version=definition.version,
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        # FastAPI's own OpenTelemetry layer would wrap every request in a second server span
+        # (and a span per dependency) around ObservabilityMiddleware's, which already carries
+        # the caller's trace context, the metrics and the traceparent reply header: measured
+        # at 0.2-0.3 ms of CPU a request for nothing a deployment reads.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
