@@ -3,8 +3,8 @@ and throughput (concurrent clients) over a directory of N services, on SQLite an
 PostgreSQL; recorded in ``bench/results/``.
 
 The directory app runs in this process (its lifespan: migrations, relay on an in-memory
-broker) and is called through httpx's ASGI transport, so the figures include routing,
-validation and serialisation but no network."""
+broker) and is called as ASGI (``asgi.get``), so the figures include routing, validation and
+serialisation but no network."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 from sqlalchemy import func, select, text
+from starlette.types import ASGIApp
 
 from bench import machine
+from bench.directory import asgi
 from bench.directory.data import pages, services
 from bench.directory.load import bulk_load
 from bench.stats import lag_stats
@@ -101,9 +102,12 @@ async def kept_database(name: str) -> tuple[str, bool]:
     return sqlalchemy_url(f"{base}/{name}"), exists
 
 
+SEARCH = "/api/v1/services/search"
+
+
 @asynccontextmanager
-async def serving(url: str, tmp: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    """The directory app on ``url`` (its lifespan run), with a client and its runtime."""
+async def serving(url: str, tmp: Path) -> AsyncIterator[tuple[ASGIApp, Any]]:
+    """The directory app on ``url`` (its lifespan run), and its runtime."""
     settings = DirectorySettings(
         database_url=url,
         auth=AuthSettings(dev_key_path=tmp / "key.pem"),
@@ -112,8 +116,8 @@ async def serving(url: str, tmp: Path) -> AsyncIterator[tuple[httpx.AsyncClient,
         log_level="WARNING",
     )
     app = create_app(settings, broker=InMemoryBroker())
-    async with running(app) as client:
-        yield client, app.state.runtime
+    async with running(app):
+        yield app, app.state.runtime
 
 
 async def load(app_runtime: Any, count: int, per_page: int) -> dict[str, Any]:
@@ -149,16 +153,17 @@ def query(rng: random.Random, postcodes: list[str]) -> dict[str, Any]:
     }
 
 
-async def sequential(client: httpx.AsyncClient, n: int, postcodes: list[str]) -> dict[str, Any]:
+async def sequential(app: ASGIApp, n: int, postcodes: list[str]) -> dict[str, Any]:
     rng = random.Random(1)
     timings, totals = [], []
     for _ in range(n):
         params = query(rng, postcodes)
         started = time.perf_counter()
-        r = await client.get("/api/v1/services/search", params=params)
+        status, page = await asgi.get(app, SEARCH, params)
         timings.append(time.perf_counter() - started)
-        r.raise_for_status()
-        totals.append(r.json()["total"])
+        if status != 200:
+            raise SystemExit(f"search answered {status}: {page}")
+        totals.append(page["total"])
     stats = lag_stats(timings)
     return {
         "searches": n,
@@ -174,7 +179,7 @@ async def sequential(client: httpx.AsyncClient, n: int, postcodes: list[str]) ->
 
 
 async def concurrent(
-    client: httpx.AsyncClient, clients: int, duration: float, postcodes: list[str]
+    app: ASGIApp, clients: int, duration: float, postcodes: list[str]
 ) -> dict[str, Any]:
     deadline = time.perf_counter() + duration
     done: list[float] = []
@@ -185,8 +190,8 @@ async def concurrent(
         rng = random.Random(seed)
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            r = await client.get("/api/v1/services/search", params=query(rng, postcodes))
-            if r.status_code != 200:
+            status, _ = await asgi.get(app, SEARCH, query(rng, postcodes))
+            if status != 200:
                 failed += 1
             done.append(time.perf_counter() - started)
 
@@ -221,15 +226,15 @@ async def fill(runtime: Any, args: argparse.Namespace, count: int) -> dict[str, 
 
 
 async def searches(
-    client: httpx.AsyncClient, runtime: Any, backend: str, args: argparse.Namespace
+    app: ASGIApp, runtime: Any, backend: str, args: argparse.Namespace
 ) -> dict[str, Any]:
     postcodes = sorted(load_geography().postcodes)
     async with runtime.uow() as uow:
         stored = await uow.session.scalar(select(func.count()).select_from(ServiceRow))
-    await client.get("/api/v1/services/search", params={"q": "warm up"})
-    latency = await sequential(client, args.searches, postcodes)
+    await asgi.get(app, SEARCH, {"q": "warm up"})
+    latency = await sequential(app, args.searches, postcodes)
     throughput = (
-        await concurrent(client, args.concurrency, args.duration, postcodes)
+        await concurrent(app, args.concurrency, args.duration, postcodes)
         if backend == "postgres"
         else None
     )
