@@ -3,11 +3,14 @@ listing revisions."""
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from directory.domain import listing
+from directory.domain.geo import EARTH_RADIUS_KM, cell_of, cells_around, haversine_km
 from directory.domain.opening import OpeningHours, is_open, weekly_hours
 from directory.domain.search import best_correction, concepts, edit_distance, plan, query_tokens
 from directory.domain.taxonomy import top_level, with_descendants
@@ -93,3 +96,41 @@ def test_staleness() -> None:
     assert listing.is_stale(None, now, timedelta(days=180))
     assert not listing.is_stale(now - timedelta(days=179), now, timedelta(days=180))
     assert listing.is_stale(now - timedelta(days=181), now, timedelta(days=180))
+
+
+@pytest.mark.parametrize("radius_km", [0.3, 1, 2, 3.5, 5, 10])
+def test_the_cells_around_a_point_hold_every_point_within_the_radius(radius_km: float) -> None:
+    # A radius search asks the index for these cells only: a point within the radius whose
+    # cell were missing would never be found. Points on rings just inside the radius, at
+    # every bearing, from centres across the NCL boxes' corners and cell edges.
+    rng = random.Random(7)
+    centres = [(51.546394, -0.091193), (51.5126, -0.3051), (51.6883, -0.0116)]
+    centres += [(rng.uniform(51.5, 51.7), rng.uniform(-0.31, 0.0)) for _ in range(20)]
+    for lat, lon in centres:
+        cells = cells_around(lat, lon, radius_km)
+        assert cells is not None
+        held = set(cells)
+        for step in range(720):
+            bearing = math.radians(step / 2)
+            for reach in (radius_km * 0.999, radius_km * rng.random()):
+                plat, plon = destination(lat, lon, reach, bearing)
+                assert haversine_km(lat, lon, plat, plon) <= radius_km
+                assert cell_of(plat, plon) in held, (lat, lon, radius_km, step)
+        # ... and not many more than the circle needs (1 km cells, a ring at the edge).
+        assert len(cells) <= math.pi * (radius_km + 1.5) ** 2 + 4
+
+
+def test_a_radius_too_wide_for_cells_has_none() -> None:
+    assert cells_around(51.5, -0.1, 200) is None
+    assert cells_around(51.5, -0.1, 5) is not None
+
+
+def destination(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
+    """The point ``km`` away on ``bearing`` (radians from north), on the sphere."""
+    d = km / EARTH_RADIUS_KM
+    p1, l1 = math.radians(lat), math.radians(lon)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(bearing))
+    l2 = l1 + math.atan2(
+        math.sin(bearing) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(p2), math.degrees(l2)

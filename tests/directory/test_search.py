@@ -147,6 +147,29 @@ async def test_synonyms_of_a_need_find_services_tagged_below_it(
     assert await names(directory_client, q="loneliness camden") == []
 
 
+async def test_a_need_is_met_by_a_tag_below_it_that_no_word_of_the_listing_names(
+    directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
+) -> None:
+    # Social groups sit below isolation; nothing in this listing says lonely or isolated.
+    # On PostgreSQL the tag is a lexeme of the search row's tsvector (``term:<id>``): the
+    # need is asked as one tsquery of its phrases or its terms.
+    chess = listing(
+        "Highgate Chess Circle",
+        description="Chess on Tuesday afternoons.",
+        taxonomy=["social-groups"],
+        minimum_age=None,
+        locations=at("N6 4AB", "Highgate Library"),
+    )
+    r = await directory_client.post("/api/v1/services", json=chess, headers=curator(auth))
+    assert r.status_code == 201, r.text
+    assert sorted(await names(directory_client, q="lonely")) == [
+        "Archway Befriending",
+        "Highgate Chess Circle",
+    ]
+    near = await names(directory_client, q="lonely", postcode="N6 4AB", radius_km=1)
+    assert near == ["Highgate Chess Circle"]
+
+
 async def test_words_rank_the_name_above_the_description(
     directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
 ) -> None:

@@ -15,10 +15,11 @@ from sqlalchemy import JSON, BigInteger, Boolean, ColumnClause, Float, String, U
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import UtcDateTime
-from directory.domain.geo import EARTH_RADIUS_KM, box_around
+from directory.domain.geo import EARTH_RADIUS_KM, box_around, cells_around
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
 from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
+from directory.store.search_rows import TAG_LEXEME
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit
 
@@ -140,17 +141,20 @@ def _matches(expression: str, s: _Statement) -> str:
 
 
 def _text_conditions(c: Criteria, s: _Statement) -> list[str]:
-    """Every word must match; every concept must be met by a tag (the terms' GIN index) or
-    by its phrases (the tsvector's)."""
+    """Every word must match; every concept must be met by a tag or by its phrases. The
+    row's tsvector holds its tags as lexemes (``TAG_LEXEME``), so each is one question of
+    the tsvector's index, which the radius's cells share."""
     assert c.plan is not None
     out = []
     if c.plan.words:
         out.append(_matches(" & ".join(f"{w}:*" for w in c.plan.words), s))
     for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
-        matched = _matches(" | ".join(phrase_postgres(p) for p in concept.phrases), s)
+        phrases = s.bind(" | ".join(phrase_postgres(p) for p in concept.phrases))
+        query = f"to_tsquery('english'::regconfig, {phrases})"
         if term_ids:
-            matched = f"(term_ids && {s.bind(list(term_ids), 'uuid[]')} OR {matched})"
-        out.append(matched)
+            tags = " | ".join(f"'{TAG_LEXEME}{t}'" for t in term_ids)
+            query = f"({query} || CAST({s.bind(tags)} AS tsquery))"
+        out.append(f"search_vector @@ {query}")
     return out
 
 
@@ -169,9 +173,13 @@ def _distance(c: Criteria, s: _Statement) -> str:
 
 
 def _box(c: Criteria, s: _Statement) -> list[str]:
-    """The radius's box on latitude and longitude (a b-tree index)."""
+    """The grid cells reaching into the radius's circle (in the tsvector's index), or for a
+    wide radius its box on latitude and longitude (a b-tree index)."""
     assert c.near is not None
     assert c.radius_km is not None
+    cells = cells_around(c.near.latitude, c.near.longitude, c.radius_km)
+    if cells is not None:
+        return [f"cells && {s.bind(cells, 'integer[]')}"]
     box = box_around(c.near.latitude, c.near.longitude, c.radius_km)
     return [
         f"latitude BETWEEN {s.bind(box.south, 'float8')} AND {s.bind(box.north, 'float8')}",

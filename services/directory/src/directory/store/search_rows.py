@@ -1,7 +1,9 @@
 """The search rows: one narrow row per service at a location, or per service with no
 location, denormalised from the listing's tables so that one statement answers a search's
-words, filters and radius through its indexes. PostgreSQL: GIN on the tsvector, the facet
-values and the terms, a b-tree on latitude and longitude (migration directory_0006).
+words, filters and radius through its indexes. PostgreSQL: one GIN index on the tsvector
+(the listing's words, and its terms as lexemes), the facet values and the location's grid
+cell, so that words, needs, language and radius are one index scan (directory_0008); GIN on
+the terms and a b-tree on latitude and longitude for taxonomy filters and wide radii.
 SQLite (directory_0007): facet values and term ids as strings of items each closed by a
 unit separator (``SEPARATOR``), the words through FTS5, a b-tree on latitude and longitude.
 
@@ -32,7 +34,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.domain.geo import CELL_LAT_DEG, CELL_LON_DEG, CELL_ROW
+
 SEPARATOR = "\x1f"  # closes every item of a SQLite row's facets and term_ids
+# PostgreSQL: each taxonomy term of a row is also a lexeme of its tsvector, ``term:<id>``
+# (English text never makes a lexeme with a colon), with no position: it counts for
+# nothing in ts_rank/ts_rank_cd, whose queries never name it.
+TAG_LEXEME = "term:"
 
 # Not in the ORM's metadata: made by migrations (directory_0006, directory_0007); this is
 # its PostgreSQL shape (SQLite's facets and term_ids are text).
@@ -55,7 +63,9 @@ SEARCH_ROWS = Table(
     # and free, so that the facet counts are one unnest.
     Column("facets", ARRAY(Text)),
     Column("term_ids", ARRAY(Uuid)),
+    # The listing's, and its terms as lexemes (``TAG_LEXEME``).
     Column("search_vector", TSVECTOR),
+    Column("cells", ARRAY(Integer)),  # the location's grid cell (``domain.geo.cell_of``)
 )
 
 # The services written, and the others at their locations: a location shared by several
@@ -71,11 +81,18 @@ _TOUCHED = text(
 _DELETE = text("DELETE FROM service_search WHERE service_id = ANY(:ids)").bindparams(
     bindparam("ids", type_=ARRAY(Uuid()))
 )
+# The grid cell of the row's location (``domain.geo.cell_of``), none without coordinates.
+CELL_SQL = (
+    "CASE WHEN l.latitude IS NULL OR l.longitude IS NULL THEN CAST('{}' AS integer[]) "
+    f"ELSE ARRAY[CAST(floor(l.latitude / CAST({CELL_LAT_DEG} AS float8)) AS integer) "
+    f"* {CELL_ROW} + CAST(floor(l.longitude / CAST({CELL_LON_DEG} AS float8)) AS integer)] END"
+)
+# Every value of the statement is bound; the text is this module's and the geo constants.
 _BUILD = text(
     """
     INSERT INTO service_search (
         service_id, location_id, name, status, capacity, referral_route, free, minimum_age,
-        maximum_age, latitude, longitude, has_borough, facets, term_ids, search_vector
+        maximum_age, latitude, longitude, has_borough, facets, term_ids, search_vector, cells
     )
     SELECT s.id, l.id, s.name, s.status, s.capacity, s.referral_route, s.free, s.minimum_age,
         s.maximum_age, l.latitude, l.longitude,
@@ -84,13 +101,17 @@ _BUILD = text(
             || ARRAY['capacity:' || s.capacity, 'referral_route:' || s.referral_route,
                 'free:' || s.free::text],
         ARRAY(SELECT t.term_id FROM service_taxonomy t WHERE t.service_id = s.id),
-        s.search_vector
+        s.search_vector || array_to_tsvector(ARRAY(
+            SELECT :tag || t.term_id FROM service_taxonomy t WHERE t.service_id = s.id)),
+        """  # noqa: S608
+    + CELL_SQL
+    + """
     FROM service s
     LEFT JOIN service_at_location sal ON sal.service_id = s.id
     LEFT JOIN location l ON l.id = sal.location_id
     WHERE s.id = ANY(:ids)
     """
-).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("tag", TAG_LEXEME))
 
 
 # SQLite: the same rows, arrays as strings (``SEPARATOR``).
