@@ -1,7 +1,7 @@
 """Search rows (PostgreSQL): one GIN index answers a search's words, needs, facet filters and
 radius together. Each row's tsvector also holds its taxonomy terms as lexemes
 (``term:<id>``, no position: ranking never counts them), so a need met by a tag or by its
-words is one tsquery; each row carries its location's grid cell (about 1 km,
+words is one tsquery; each row carries its location's grid cell (about 2 km,
 ``domain.geo.cell_of``), so a radius is the cells reaching into its circle. The index on
 (tsvector, facets, cells) replaces the tsvector's and the facets' own; the terms' GIN and
 the latitude/longitude b-tree stay (taxonomy filters, radii too wide for cells).
@@ -25,8 +25,8 @@ depends_on: str | Sequence[str] | None = None
 TAGGED = """search_vector || array_to_tsvector(ARRAY(
     SELECT 'term:' || t FROM unnest(term_ids) AS t))"""
 CELL = """CASE WHEN latitude IS NULL OR longitude IS NULL THEN CAST('{}' AS integer[])
-    ELSE ARRAY[CAST(floor(latitude / CAST(0.009 AS float8)) AS integer) * 100000
-        + CAST(floor(longitude / CAST(0.0144 AS float8)) AS integer)] END"""
+    ELSE ARRAY[CAST(floor(latitude / CAST(0.018 AS float8)) AS integer) * 100000
+        + CAST(floor(longitude / CAST(0.0288 AS float8)) AS integer)] END"""
 
 
 def upgrade() -> None:
