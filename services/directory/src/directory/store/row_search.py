@@ -118,6 +118,14 @@ def _who(c: Criteria, s: _Statement) -> list[str]:
     return out
 
 
+# Facet values nearly every listing has (English, in a directory in England). Asked of the
+# search rows' GIN index beside the words and the cells, such a value's posting list (every
+# row) costs more to merge than it narrows; checked on the rows found it costs little. On
+# the benchmark's 100,000 services the broadest questions in English took up to 8% longer
+# with it in the index.
+COMMON_FACETS = frozenset({"language:en"})
+
+
 def _how(c: Criteria, s: _Statement) -> list[str]:
     """How it is delivered and taken up: language, mode, access, cost, capacity, route."""
     out = []
@@ -130,8 +138,13 @@ def _how(c: Criteria, s: _Statement) -> list[str]:
         )
         if value is not None
     ]
-    if wanted:
-        out.append(f"facets @> {s.bind(wanted, 'text[]')}")
+    rare = [value for value in wanted if value not in COMMON_FACETS]
+    common = [value for value in wanted if value in COMMON_FACETS]
+    if rare:
+        out.append(f"facets @> {s.bind(rare, 'text[]')}")
+    if common:
+        # IS TRUE: checked on the rows the index found, not asked of the index.
+        out.append(f"(facets @> {s.bind(common, 'text[]')}) IS TRUE")
     out += offer_conditions(c, lambda value: s.bind(value, "boolean"), s.bind)
     return out
 
