@@ -91,6 +91,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "kafka_client": dict(TANSU_CLIENT),
             "relay_batch_size": service_default("relay_batch_size"),
             "relay_poll_interval_ms": service_default("relay_poll_interval_ms"),
+            "relay_linger_ms": service_default("relay_linger_ms"),
             "consumer_poll_timeout_ms": consumer_poll_timeout_ms(kafka),
             "consumer_max_records": max_records,
         },

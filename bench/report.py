@@ -92,7 +92,8 @@ def markdown(doc: dict[str, Any]) -> str:
         "- Client (`KafkaSettings`, the Tansu values `carethread dev` and the tests use): "
         + ", ".join(f"`{k}={v}`" for k, v in s["kafka_client"].items()),
         f"- Relay: batch size {s['relay_batch_size']}, poll interval "
-        f"{s['relay_poll_interval_ms']} ms (woken on commit)",
+        f"{s['relay_poll_interval_ms']} ms (woken on commit), linger "
+        f"{s.get('relay_linger_ms', 0)} ms",
         f"- Consumer: poll timeout {s['consumer_poll_timeout_ms']} ms, up to "
         f"{s['consumer_max_records']} records per poll",
         "",

@@ -166,6 +166,7 @@ async def pipeline(
                         metrics=ServiceMetrics("bench"),
                         batch_size=service_default("relay_batch_size"),
                         poll_interval=service_default("relay_poll_interval_ms") / 1000,
+                        linger=service_default("relay_linger_ms") / 1000,
                     )
                     relay_task = asyncio.create_task(relay.run(), name="bench-relay")
                     child: asyncio.subprocess.Process | None = None

@@ -57,6 +57,7 @@ class Producer:
             metrics=ServiceMetrics(service),
             batch_size=service_default("relay_batch_size"),
             poll_interval=service_default("relay_poll_interval_ms") / 1000,
+            linger=service_default("relay_linger_ms") / 1000,
         )
 
         async def write(events: Sequence[CloudEvent]) -> float:

@@ -13,6 +13,7 @@ from carethread.db import UnitOfWork, create_engine, session_factory
 from carethread.db.tables import OutboxRow
 from carethread.events import CloudEvent
 from carethread.messaging import Broker, InMemoryBroker, OutboxRelay, add_to_outbox, replay
+from carethread.messaging.broker import OutgoingMessage
 from carethread.observability.metrics import ServiceMetrics
 from tests.shared.support import TOPIC, database, thing, write_things
 
@@ -23,6 +24,7 @@ def relay_for(
     broker: Broker,
     prefix: str,
     poll_interval: float = 0.1,
+    linger: float = 0.0,
 ) -> OutboxRelay:
     return OutboxRelay(
         service="tests",
@@ -32,6 +34,7 @@ def relay_for(
         topic_prefix=prefix,
         metrics=ServiceMetrics("tests"),
         poll_interval=poll_interval,
+        linger=linger,
     )
 
 
@@ -219,3 +222,42 @@ async def test_a_commit_in_another_process_wakes_the_relay_on_postgres(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.postgres
+async def test_a_stream_of_commits_goes_out_in_few_batches_with_linger_on_postgres(
+    postgres_url: str, topic_prefix: str
+) -> None:
+    """Commits arriving one after another are published together, a cycle no sooner than
+    the linger after the one before (not one broker request and one outbox statement per
+    commit), and none is lost or reordered."""
+    async with database(postgres_url) as (engine, sessions):
+        broker = InMemoryBroker()
+        relay = relay_for(engine, sessions, broker, topic_prefix, poll_interval=60.0, linger=0.3)
+        batches: list[int] = []
+        send_batch = relay._publisher.send_batch
+
+        async def counting(messages: Sequence[OutgoingMessage]) -> None:
+            batches.append(len(messages))
+            await send_batch(messages)
+
+        relay._publisher.send_batch = counting  # type: ignore[method-assign]
+        task = asyncio.create_task(relay.run())
+        try:
+            async with asyncio.timeout(10):
+                while not relay.connected:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # drained the empty outbox; waits for a commit
+            for n in range(1, 13):  # twelve commits in about 0.25 s
+                await write_things(sessions, [thing("p", n)])
+                await asyncio.sleep(0.02)
+            async with asyncio.timeout(5):
+                while len(await broker.read_all(topic_prefix + TOPIC)) < 12:
+                    await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        published = await broker.read_all(topic_prefix + TOPIC)
+        assert values(published) == [("p", n) for n in range(1, 13)]
+        assert sum(batches) == 12
+        assert len(batches) <= 3, batches  # without the linger: one per commit

@@ -74,6 +74,9 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 1_048_576
     relay_batch_size: int = 500
     relay_poll_interval_ms: int = 100
+    # The outbox relay's cycles under a stream of commits are at least this far apart, so
+    # that they publish several commits' events at once (Kafka's linger.ms, for the outbox).
+    relay_linger_ms: int = Field(5, ge=0, le=1000)
     consumer_max_attempts: int = 3
     consumer_retry_backoff_ms: int = 100
     load_demo_data: bool = False

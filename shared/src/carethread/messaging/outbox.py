@@ -257,6 +257,7 @@ class OutboxRelay:
         metrics: ServiceMetrics,
         batch_size: int = 500,
         poll_interval: float = 0.1,
+        linger: float = 0.0,
     ) -> None:
         self._service = service
         self._engine = engine
@@ -266,6 +267,8 @@ class OutboxRelay:
         self._metrics = metrics
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._linger = linger
+        self._cycle_started = 0.0  # the event loop's clock
         self._read_next = _next_batch(batch_size)
         self._mark_and_read_next = _mark_and_read_next(batch_size)
         # PostgreSQL: the relay's statements each run on their own, without BEGIN/COMMIT.
@@ -341,11 +344,13 @@ class OutboxRelay:
         await self._publisher.start()
         await self._publisher.ensure_topics(self._topics)
         self.connected = True
+        loop = asyncio.get_running_loop()
         while True:
             # A batch just sent is marked by the next call. A full batch means more is
             # waiting: straight on. Otherwise the next call waits for a commit (notify) or
             # the poll interval, then marks and reads the next batch in one transaction:
             # at a trickle of writes, one relay transaction per commit instead of two.
+            self._cycle_started = loop.time()
             if await self.publish_pending() < self._batch_size:
                 await self._wait()
 
@@ -359,6 +364,14 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await self._wake.wait()
+        # Under a stream of commits, one cycle per commit cost the database and this process
+        # more than the commits' own outbox rows (a statement, a broker request each). Like a
+        # Kafka producer's linger.ms: a cycle starts no sooner than ``linger`` after the one
+        # before, so the commits of that interval go out together. An idle relay woken by
+        # one commit is long past it and goes at once.
+        delay = self._cycle_started + self._linger - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
         self._wake.clear()
 
     async def publish_pending(self) -> int:

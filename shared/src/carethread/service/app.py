@@ -91,6 +91,7 @@ def create_service_app(
             metrics=metrics,
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval_ms / 1000,
+            linger=settings.relay_linger_ms / 1000,
         )
         consumer = (
             EventConsumer(
