@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +37,27 @@ def relay_for(
         poll_interval=poll_interval,
         linger=linger,
     )
+
+
+@asynccontextmanager
+async def waiting_for_commits(relay: OutboxRelay) -> AsyncIterator[None]:
+    """The relay running, connected, past the empty outbox and waiting for a commit."""
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(10):
+            while not relay.connected:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def until_published(broker: Broker, topic: str, count: int) -> None:
+    async with asyncio.timeout(5):
+        while len(await broker.read_all(topic)) < count:
+            await asyncio.sleep(0.05)
 
 
 async def publish_all(relay: OutboxRelay, broker: Broker) -> None:
@@ -204,24 +226,14 @@ async def test_a_commit_in_another_process_wakes_the_relay_on_postgres(
     async with database(postgres_url) as (engine, sessions):
         broker = InMemoryBroker()
         relay = relay_for(engine, sessions, broker, topic_prefix, poll_interval=60.0)
-        task = asyncio.create_task(relay.run())
-        try:
-            async with asyncio.timeout(10):
-                while not relay.connected:
-                    await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)  # the relay has drained the empty outbox and waits
+        async with waiting_for_commits(relay):
             # Another worker: its own engine, and no way to call this relay's notify().
             other = create_engine(postgres_url)
             try:
                 await write_things(session_factory(other), [thing("p", 1), thing("p", 2)])
             finally:
                 await other.dispose()
-            async with asyncio.timeout(5):
-                while len(await broker.read_all(topic_prefix + TOPIC)) < 2:
-                    await asyncio.sleep(0.05)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await until_published(broker, topic_prefix + TOPIC, 2)
 
 
 @pytest.mark.postgres
@@ -242,21 +254,11 @@ async def test_a_stream_of_commits_goes_out_in_few_batches_with_linger_on_postgr
             await send_batch(messages)
 
         relay._publisher.send_batch = counting  # type: ignore[method-assign]
-        task = asyncio.create_task(relay.run())
-        try:
-            async with asyncio.timeout(10):
-                while not relay.connected:
-                    await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)  # drained the empty outbox; waits for a commit
+        async with waiting_for_commits(relay):
             for n in range(1, 13):  # twelve commits in about 0.25 s
                 await write_things(sessions, [thing("p", n)])
                 await asyncio.sleep(0.02)
-            async with asyncio.timeout(5):
-                while len(await broker.read_all(topic_prefix + TOPIC)) < 12:
-                    await asyncio.sleep(0.05)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await until_published(broker, topic_prefix + TOPIC, 12)
         published = await broker.read_all(topic_prefix + TOPIC)
         assert values(published) == [("p", n) for n in range(1, 13)]
         assert sum(batches) == 12
