@@ -16,10 +16,6 @@ import orjson
 from starlette.types import ASGIApp, Message
 
 
-class Failed(Exception):
-    """The app answered with an error status."""
-
-
 async def get(app: ASGIApp, path: str, params: dict[str, Any]) -> tuple[int, Any]:
     """``GET path?params`` through ``app``: its status and its body decoded from JSON."""
     scope = {
