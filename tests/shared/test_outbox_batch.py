@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +15,7 @@ from carethread.db import UnitOfWork
 from carethread.db.tables import AuditRow, OutboxRow
 from carethread.events import CloudEvent
 from carethread.messaging import InMemoryBroker, OutboxRelay, add_to_outbox
+from carethread.messaging.outbox import ONE_STATEMENT_MAX_ROWS
 from carethread.observability.metrics import ServiceMetrics
 from tests.shared.support import TOPIC, EffectRow, database, thing
 from tests.shared.test_outbox import publish_all, values
@@ -171,6 +173,42 @@ async def test_audit_records_are_written_with_their_events(database_url: str) ->
         ]
         data = [CloudEvent.model_validate_json(e.payload).data for e in events]
         assert [d["audit_id"] for d in data] == [str(read.id), str(search.id)]
+
+
+@pytest.mark.parametrize("records", [ONE_STATEMENT_MAX_ROWS // 2, ONE_STATEMENT_MAX_ROWS + 1])
+async def test_a_flush_of_few_or_many_rows_writes_every_record_and_event_in_order(
+    database_url: str, records: int
+) -> None:
+    """A request's few rows go in one statement on PostgreSQL, a bulk flush's in one per
+    table: either way every audit record and event is written, events in the order added."""
+    principal = Principal(sub="nurse.1", org="F83004", roles=frozenset({"triager"}))
+    people = [uuid.uuid4() for _ in range(records)]
+    async with database(database_url) as (_, sessions):
+        async with UnitOfWork(sessions) as uow:
+            for n, person in enumerate(people):
+                await record_access(
+                    uow,
+                    principal,
+                    service="tests",
+                    action="read",
+                    resource_type="Referral",
+                    resource_id=f"r{n}",
+                    person_id=person,
+                    details={"n": n},
+                )
+            await uow.commit()
+        async with sessions() as s:
+            rows = (await s.scalars(select(AuditRow))).all()
+            events = (await s.scalars(select(OutboxRow).order_by(OutboxRow.position))).all()
+        by_resource = {r.resource_id: r for r in rows}
+        assert sorted(by_resource) == sorted(f"r{n}" for n in range(records))
+        assert [by_resource[f"r{n}"].details for n in range(records)] == [
+            {"n": n} for n in range(records)
+        ]
+        assert [by_resource[f"r{n}"].person_id for n in range(records)] == people
+        assert [e.key for e in events] == [str(p) for p in people]
+        audit_ids = [CloudEvent.model_validate_json(e.payload).data["audit_id"] for e in events]
+        assert audit_ids == [str(by_resource[f"r{n}"].id) for n in range(records)]
 
 
 async def test_the_relay_marks_what_it_sent_and_never_sends_it_again(

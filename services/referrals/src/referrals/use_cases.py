@@ -6,7 +6,8 @@ They add rows to the unit of work and flush; the entrypoint commits.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ from referrals.domain.person import Person, merged
 from referrals.domain.referral import Referral, ReferralRejected, receive
 from referrals.domain.sla import SlaTargets, triage_due
 from referrals.domain.triage import Move
-from referrals.store import people
+from referrals.store import arrival, people
 from referrals.store import referrals as store
 from referrals.store.tables import ReferralRow
 
@@ -90,7 +91,9 @@ async def receive_referral(
     key = demographic_key(p.given_name, p.family_name, p.birth_date, p.postcode)
     match_key = key_text(key)
     person = Person(
-        person_id=await _person_id(uow, p.nhs_number, match_key),
+        # Without an NHS number, a provisional id: the one an earlier referral for the same
+        # person (by the documented demographic match) gave them is looked up with their row.
+        person_id=person_id_for_nhs_number(p.nhs_number) if p.nhs_number else uuid.uuid4(),
         nhs_number=p.nhs_number,
         given_name=p.given_name,
         family_name=p.family_name,
@@ -126,9 +129,13 @@ async def receive_referral(
         )
     except ReferralRejected as e:
         raise InvalidInput.at(e.field, str(e)) from e
+    stored, open_rows = await _arrive(uow, person, match_key, now)
+    if stored.person.person_id != person.person_id:
+        person = replace(person, person_id=stored.person.person_id)
+        referral = replace(referral, person=person)
     event = events.referral_received(referral)
-    links = await _links(uow, referral, match_key)
-    person_event = await _record_person(uow, referral, geography, now)
+    links = _links(referral, open_rows)
+    person_event = await _record_person(uow, referral, stored, geography, now)
     await store.insert_received(
         uow.session,
         {
@@ -177,13 +184,33 @@ def borough_for(
     return place.borough or None if place else None
 
 
+async def _arrive(
+    uow: UnitOfWork, person: Person, match_key: str | None, now: datetime
+) -> tuple[people.Stored, Sequence[Mapping[str, Any]]]:
+    """The person as stored, their row locked to commit (under the id an earlier referral
+    gave them, when they have no NHS number), and their open referrals (same person id, or
+    the same demographic match key): one round trip on PostgreSQL."""
+    if uow.is_postgres:
+        arrived = await arrival.arrive(uow, person, match_key, now)
+        return arrived.stored, arrived.open_referrals
+    if person.nhs_number is None and match_key:
+        earlier = await store.person_without_nhs_number(uow.session, match_key)
+        if earlier is not None:
+            person = replace(person, person_id=earlier)
+    open_rows = await store.open_referrals_for(uow.session, person.person_id, match_key)
+    return await people.insert_or_lock(uow, person, now), [dict(row) for row in open_rows]
+
+
 async def _record_person(
-    uow: UnitOfWork, referral: Referral, geography: Geography, now: datetime
+    uow: UnitOfWork,
+    referral: Referral,
+    stored: people.Stored,
+    geography: Geography,
+    now: datetime,
 ) -> CloudEvent | None:
     """Keep the person record; the event telling the other services, if there is news:
     registered the first time, updated when this referral says something new about them."""
     incoming = referral.person
-    stored = await people.insert_or_lock(uow, incoming, now)
     if stored.created:
         return events.person_registered(incoming, referral, geography, version=stored.version)
     person, changed = merged(stored.person, incoming)
@@ -201,21 +228,11 @@ def key_text(key: DemographicKey | None) -> str | None:
     return f"{key.given}|{key.family}|{key.birth_date.isoformat()}|{key.postcode}"
 
 
-async def _person_id(uow: UnitOfWork, nhs_number: str | None, match_key: str | None) -> uuid.UUID:
-    if nhs_number:
-        return person_id_for_nhs_number(nhs_number)
-    # No NHS number (inclusion health): the id another referral for the same person (by the
-    # documented demographic match) was given, else a new one that this service mints.
-    earlier = await store.person_without_nhs_number(uow.session, match_key) if match_key else None
-    return earlier or uuid.uuid4()
-
-
-async def _links(
-    uow: UnitOfWork, referral: Referral, match_key: str | None
+def _links(
+    referral: Referral, open_rows: Sequence[Mapping[str, Any]]
 ) -> list[tuple[uuid.UUID, LinkKind, MatchedOn]]:
-    rows = await store.open_referrals_for(uow.session, referral.person.person_id, match_key)
     out = []
-    for row in rows:
+    for row in open_rows:
         matched_on = (
             MatchedOn.NHS_NUMBER
             if referral.person.nhs_number and row["nhs_number"] == referral.person.nhs_number

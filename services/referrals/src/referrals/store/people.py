@@ -81,7 +81,8 @@ class Stored:
 
 # Core statements on the person table, built once: intake reads the row back only to merge
 # what the referral says, so it needs no ORM object (and no identity map to keep).
-_PERSON = cast(Table, PersonRow.__table__)
+PERSON = cast(Table, PersonRow.__table__)
+_PERSON = PERSON
 _INSERT_PERSON = postgres_insert(_PERSON)
 # One round trip: the no-op update locks an existing row; xmax = 0 only on a fresh one.
 _UPSERT_AND_LOCK = _INSERT_PERSON.on_conflict_do_update(
