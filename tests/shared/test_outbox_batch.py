@@ -200,7 +200,7 @@ async def test_a_flush_of_few_or_many_rows_writes_every_record_and_event_in_orde
         async with sessions() as s:
             rows = (await s.scalars(select(AuditRow))).all()
             events = (await s.scalars(select(OutboxRow).order_by(OutboxRow.position))).all()
-        by_resource = {r.resource_id: r for r in rows}
+        by_resource = {str(r.resource_id): r for r in rows}
         assert sorted(by_resource) == sorted(f"r{n}" for n in range(records))
         assert [by_resource[f"r{n}"].details for n in range(records)] == [
             {"n": n} for n in range(records)
