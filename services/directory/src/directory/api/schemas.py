@@ -282,6 +282,35 @@ class SearchQuery(BaseModel):
     open_at: datetime | None = None
 
 
+class SearchParameters(BaseModel):
+    """The search's query parameters, validated as one model: FastAPI validates a route's
+    parameters one by one otherwise, which cost about a sixth of a search's Python."""
+
+    q: str | None = Field(default=None, max_length=200, description="words, typos forgiven")
+    postcode: str | None = Field(default=None, max_length=10)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, gt=0, le=200)
+    taxonomy: list[str] | None = Field(
+        default=None, description="term codes or ids; descendants included"
+    )
+    age: int | None = Field(default=None, ge=0, le=130)
+    borough: str | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    free: bool | None = None
+    open_at: str | None = Field(
+        default=None, description="'now', or a date and time (Europe/London if no offset)"
+    )
+    accepting: bool | None = None
+    capacity: Capacity | None = None
+    delivery: DeliveryMode | None = None
+    accessibility: str | None = Field(default=None, max_length=50)
+    referral_route: ReferralRoute | None = None
+    sort: str | None = Field(default=None, pattern="^(relevance|distance|name)$")
+    page: int = Field(default=1, ge=1, le=10_000)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+
 class SearchPage(Page):
     items: list[SearchResult]
     facets: dict[str, dict[str, int]]

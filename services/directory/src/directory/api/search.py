@@ -11,9 +11,15 @@ from carethread.db import UnitOfWork
 from carethread.service import UoWDep
 from directory import searching
 from directory.api.deps import Now, StaleAfter
-from directory.api.schemas import NearestLocation, SearchPage, SearchQuery, SearchResult
+from directory.api.schemas import (
+    NearestLocation,
+    SearchPage,
+    SearchParameters,
+    SearchQuery,
+    SearchResult,
+)
 from directory.domain.geo import haversine_km
-from directory.domain.listing import Capacity, DeliveryMode, ReferralRoute, is_stale
+from directory.domain.listing import ReferralRoute, is_stale
 from directory.domain.opening import local_instant
 from directory.places import canonical_borough
 from directory.store import results
@@ -88,50 +94,29 @@ async def search_services(
     uow: UoWDep,
     now: Now,
     stale_after: StaleAfter,
-    q: Annotated[str | None, Query(max_length=200, description="words, typos forgiven")] = None,
-    postcode: Annotated[str | None, Query(max_length=10)] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    radius_km: Annotated[float | None, Query(gt=0, le=200)] = None,
-    taxonomy: Annotated[
-        list[str] | None, Query(description="term codes or ids; descendants included")
-    ] = None,
-    age: Annotated[int | None, Query(ge=0, le=130)] = None,
-    borough: str | None = None,
-    language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
-    free: bool | None = None,
-    open_at: Annotated[
-        str | None, Query(description="'now', or a date and time (Europe/London if no offset)")
-    ] = None,
-    accepting: bool | None = None,
-    capacity: Capacity | None = None,
-    delivery: DeliveryMode | None = None,
-    accessibility: Annotated[str | None, Query(max_length=50)] = None,
-    referral_route: ReferralRoute | None = None,
-    sort: Annotated[str | None, Query(pattern="^(relevance|distance|name)$")] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    asked: Annotated[SearchParameters, Query()],
 ) -> SearchPage:
-    near = searching.locate(postcode, lat, lon)
-    if radius_km is not None and near is None:
+    near = searching.locate(asked.postcode, asked.lat, asked.lon)
+    if asked.radius_km is not None and near is None:
         raise searching.query_error("radius_km", "radius_km needs a postcode, or lat and lon")
-    at = searching.when(open_at, now)
+    at = searching.when(asked.open_at, now)
+    q, page, per_page = asked.q, asked.page, asked.per_page
     base = Criteria(
-        age=age,
-        borough=_borough(borough),
-        language=language,
-        free=free,
-        accepting=accepting,
-        capacity=capacity.value if capacity else None,
-        delivery=delivery.value if delivery else None,
-        accessibility=accessibility,
-        referral_route=referral_route.value if referral_route else None,
+        age=asked.age,
+        borough=_borough(asked.borough),
+        language=asked.language,
+        free=asked.free,
+        accepting=asked.accepting,
+        capacity=asked.capacity.value if asked.capacity else None,
+        delivery=asked.delivery.value if asked.delivery else None,
+        accessibility=asked.accessibility,
+        referral_route=asked.referral_route.value if asked.referral_route else None,
         open_at=local_instant(at) if at else None,
         near=near,
-        radius_km=radius_km,
-        sort=sort or ("relevance" if q else "distance" if near else "name"),
+        radius_km=asked.radius_km,
+        sort=asked.sort or ("relevance" if q else "distance" if near else "name"),
     )
-    criteria, understood = await searching.complete(uow, base, q=q, taxonomy=taxonomy or [])
+    criteria, understood = await searching.complete(uow, base, q=q, taxonomy=asked.taxonomy or [])
     found = await search(
         uow.session, criteria, offset=(page - 1) * per_page, limit=per_page, details=True
     )
