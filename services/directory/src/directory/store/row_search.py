@@ -263,7 +263,9 @@ def statement(
         scored = f"{score} AS score"
         candidates = ""
     else:
-        scored = f"{rough} AS rough, search_vector"
+        # Where the row is, not its tsvector: the candidates' tsvectors are read again
+        # from their rows (a few hundred), not carried through the sort of every match.
+        scored = f"{rough} AS rough, ctid AS row_at"
         candidates = _candidates(c, s, score, offset + limit)
         ranked = "ranked"
     # Every value is bound; the text is put together from this module's own fragments.
@@ -300,17 +302,19 @@ def _candidates(c: Criteria, s: _Statement, score: str, wanted: int) -> str:
     """The CTEs ``candidates`` and ``ranked`` (with their ``ts_rank_cd``), after ``found``."""
     each = s.bind(max(RANKED_AT_LEAST, 4 * wanted), "bigint")
     # Every value is bound; the text is put together from this module's own fragments.
-    best = f"""(SELECT service_id, name, d, search_vector FROM found
+    best = f"""(SELECT service_id, name, d, row_at FROM found
             ORDER BY rough DESC, d NULLS LAST, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
     if c.near is not None:
         best += f"""
         UNION
-        (SELECT service_id, name, d, search_vector FROM found
+        (SELECT service_id, name, d, row_at FROM found
             ORDER BY d NULLS LAST, rough DESC, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
+    # A candidate's row, found again by where it is (ctid: the same snapshot, the same row).
     return f""", candidates AS (
         {best}
     ), ranked AS (
-        SELECT service_id, name, {score} AS score, d FROM candidates
+        SELECT c.service_id, c.name, {score} AS score, c.d
+        FROM candidates c JOIN service_search r ON r.ctid = c.row_at
     )"""  # noqa: S608
 
 
