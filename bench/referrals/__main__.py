@@ -55,7 +55,7 @@ LIBRARIES = (
     "aiokafka",
     "fhir.resources",
     "pyjwt",
-    "httpx",
+    "aiohttp",
 )
 
 
