@@ -136,8 +136,8 @@ async def receive_referral(
     event = events.referral_received(referral)
     links = _links(referral, open_rows)
     person_event = await _record_person(uow, referral, stored, geography, now)
-    await store.insert_received(
-        uow.session,
+    store.insert_received(
+        uow,
         {
             **store.columns(referral),
             "created_by": principal.sub,

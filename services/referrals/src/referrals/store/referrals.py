@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Row,
     RowMapping,
     ScalarSelect,
@@ -19,7 +18,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     true,
@@ -27,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import UnitOfWork
+from carethread.messaging.outbox import insert_at_flush
 from referrals.domain.lifecycle import OPEN, Status
 from referrals.domain.referral import (
     Destination,
@@ -154,54 +154,25 @@ def transition_columns(before: Referral | None, after: Referral, move: Move) -> 
     )
 
 
-# Intake writes its rows with Core statements, built once: nothing in the request reads them
-# back, so the ORM's unit of work (identity map, attribute history, flush ordering) is
-# bookkeeping for nothing.
-_REFERRAL_TABLE = cast(Table, ReferralRow.__table__)
-_TRANSITION_TABLE = cast(Table, TransitionRow.__table__)
-_INSERT_REFERRAL = insert(_REFERRAL_TABLE)
-_INSERT_TRANSITION = insert(_TRANSITION_TABLE)
-_INSERT_LINK = insert(cast(Table, LinkRow.__table__))
-
-
-def _values(table: Table, prefix: str, names: Sequence[str]) -> dict[str, Any]:
-    """VALUES of bound parameters named ``prefix`` + column (two tables share column names)."""
-    return {n: bindparam(prefix + n, type_=table.c[n].type) for n in names}
-
-
-def _received_on_postgres() -> Insert:
-    """The referral and its first status history entry in one statement (a data-modifying
-    WITH; the history row's foreign key is checked at the statement's end, when the referral
-    row is there): one round trip less on every intake."""
-    referral_names = [*_REFERRAL_TABLE.c.keys()]
-    referral_names.remove("sla_breach_published_at")
-    new_referral = (
-        insert(_REFERRAL_TABLE).values(_values(_REFERRAL_TABLE, "r_", referral_names)).cte()
-    )
-    transition = _values(_TRANSITION_TABLE, "t_", _TRANSITION_TABLE.c.keys())
-    return insert(_TRANSITION_TABLE).values(transition).add_cte(new_referral)
-
-
-_RECEIVED_ON_POSTGRES = _received_on_postgres()
-
-
-async def insert_received(
-    session: AsyncSession,
+def insert_received(
+    uow: UnitOfWork,
     referral: dict[str, Any],
     transition: dict[str, Any],
     links: Sequence[dict[str, Any]],
 ) -> None:
     """A new referral's row (every column but ``sla_breach_published_at``), its first status
-    history entry and its links at the door (the referral first: the others refer to it)."""
-    if session.get_bind().dialect.name == "postgresql":
-        params = {f"r_{k}": v for k, v in referral.items()}
-        params.update({f"t_{k}": v for k, v in transition.items()})
-        await session.execute(_RECEIVED_ON_POSTGRES, params)
-    else:
-        await session.execute(_INSERT_REFERRAL, referral)
-        await session.execute(_INSERT_TRANSITION, transition)
-    if links:
-        await session.execute(_INSERT_LINK, list(links))
+    history entry and its links at the door, written at the unit of work's next flush with
+    its outbox and audit rows (on PostgreSQL, all in one statement), the referral first:
+    the others refer to it. Nothing in the request reads them back before."""
+    insert_at_flush(uow, _REFERRAL_TABLE, referral)
+    insert_at_flush(uow, _TRANSITION_TABLE, transition)
+    for link in links:
+        insert_at_flush(uow, _LINK_TABLE, link)
+
+
+_REFERRAL_TABLE = cast(Table, ReferralRow.__table__)
+_TRANSITION_TABLE = cast(Table, TransitionRow.__table__)
+_LINK_TABLE = cast(Table, LinkRow.__table__)
 
 
 async def history(session: AsyncSession, referral_id: uuid.UUID) -> list[TransitionRow]:
