@@ -194,8 +194,8 @@ def markdown(doc: dict[str, Any]) -> str:  # one page, top to bottom
             f"{s['server_workers']}** (uvicorn server processes), {s['event_loop']}"
         )
         + f", database over {s.get('database_connection', 'TCP, 127.0.0.1')}"
-        + f", database pool {s['database_pool_size']} "
-        f"(+ the same again as overflow), Kafka client settings as for Tansu in dev and tests",
+        + f", database pool {s['database_pool_size']} (no overflow), Kafka client settings "
+        "as for Tansu in dev and tests",
         f"- Intake throughput: {s['clients']} concurrent clients (aiohttp, one keep-alive "
         f"connection each, closed loop: each sends its next request when answered) in "
         f"{s['client_processes']} load-generator process(es); {s['warmup_s']} s warm-up, then "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 import carethread.db.engine as engine_module
 from carethread.db import UnitOfWork, create_engine, session_factory
@@ -70,3 +70,30 @@ async def test_a_sqlite_connection_returned_mid_transaction_is_rolled_back(
             uow.session.add(EffectRow(event_id=uuid.uuid4(), person="p", n=1))
             await uow.commit()
         assert not driver.in_transaction
+
+
+@pytest.mark.postgres
+async def test_bursts_above_the_pool_size_reuse_the_pools_connections_on_postgres(
+    postgres_url: str,
+) -> None:
+    """More transactions at once than the pool holds queue for its connections: every one
+    completes, and no connection is opened beyond the pool's, burst after burst (an
+    overflow connection would be closed when handed back, and opened again next time)."""
+    engine = create_engine(postgres_url, pool_size=3)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda connection, _: opened.append(connection))
+
+    async def transaction() -> int:
+        async with engine.begin() as connection:
+            pid: int = (await connection.execute(select(func.pg_backend_pid()))).scalar_one()
+            await connection.execute(select(func.pg_sleep(0.01)))
+            return pid
+
+    try:
+        backends: set[int] = set()
+        for _ in range(3):
+            backends |= set(await asyncio.gather(*(transaction() for _ in range(12))))
+        assert len(opened) == 3
+        assert len(backends) == 3
+    finally:
+        await engine.dispose()

@@ -69,7 +69,8 @@ class ServiceSettings(BaseSettings):
     # relay is active at a time); use as many as the machine has cores to spare.
     workers: int = Field(1, ge=1, le=64)
     database_url: str = ""
-    database_pool_size: int = 10
+    # PostgreSQL connections per server process, all kept open (no overflow: see create_engine).
+    database_pool_size: int = Field(20, ge=1, le=200)
     data_dir: Path = Path("data")
     max_body_bytes: int = 1_048_576
     relay_batch_size: int = 500
