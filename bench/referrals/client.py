@@ -226,6 +226,9 @@ async def run_clients(args: argparse.Namespace, tokens: list[str]) -> Seen:
             waiting.add(task)
             tasks.append(task)
             i += 1
+        # The requests due last have not yet had a turn to take a free client: give them one,
+        # so that only those really queued for lack of one are counted as never sent.
+        await asyncio.sleep(0)
         # Still queued for a client when the schedule ends: never sent, so never written.
         for task in list(waiting):
             task.cancel()
