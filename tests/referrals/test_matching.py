@@ -53,6 +53,9 @@ async def test_a_second_referral_with_a_shared_reason_is_a_probable_duplicate(
     first = await refer(referrals_client, auth, reasons=["isolation", "housing"])
     second = await refer(referrals_client, auth, reasons=["housing"])
     assert second["person_id"] == first["person_id"]
+    # The receipt says so at once, as the referral's record does.
+    assert first["referral"]["probable_duplicate"] is False
+    assert second["referral"]["probable_duplicate"] is True
     seen = await detail(referrals_client, auth, second["referral_id"])
     assert seen["probable_duplicate"] is True
     assert [(x["referral_id"], x["kind"], x["matched_on"]) for x in seen["linked"]] == [

@@ -48,6 +48,7 @@ class Received:
     referral: Referral
     event_id: uuid.UUID
     replayed: bool = False  # an idempotent repeat: nothing new was written
+    probable_duplicate: bool = False  # flagged at the door, as the referral's row says
 
 
 def _intake(referral: Referral, principal: Principal) -> Move:
@@ -64,7 +65,12 @@ async def _original(uow: UnitOfWork, row: Row[Any], principal: Principal) -> Rec
         raise Conflict("This Idempotency-Key was used for another referrer's referral.")
     if row.received_event_id is None:  # received before event ids were kept on the row
         raise Conflict("This Idempotency-Key was already used; the original cannot be shown.")
-    return Received(store.from_row(row), row.received_event_id, replayed=True)
+    return Received(
+        store.from_row(row),
+        row.received_event_id,
+        replayed=True,
+        probable_duplicate=bool(row.probable_duplicate),
+    )
 
 
 async def receive_referral(
@@ -136,6 +142,7 @@ async def receive_referral(
     event = events.referral_received(referral)
     links = _links(referral, open_rows)
     person_event = await _record_person(uow, referral, stored, geography, now)
+    probable_duplicate = any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links)
     store.insert_received(
         uow,
         {
@@ -144,7 +151,7 @@ async def receive_referral(
             "idempotency_key": idempotency_key,
             "received_event_id": event.id,
             "match_key": match_key,
-            "probable_duplicate": any(k is LinkKind.PROBABLE_DUPLICATE for _, k, _ in links),
+            "probable_duplicate": probable_duplicate,
         },
         store.transition_columns(None, referral, _intake(referral, principal)),
         [
@@ -171,7 +178,7 @@ async def receive_referral(
         person_id=person.person_id,
     )
     await uow.session.flush()
-    return Received(referral, event.id)
+    return Received(referral, event.id, probable_duplicate=probable_duplicate)
 
 
 def borough_for(

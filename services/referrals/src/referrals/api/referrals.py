@@ -118,7 +118,9 @@ async def create_referral(
         "referral_id": referral.id,
         "person_id": referral.person.person_id,
         "event_id": received.event_id,
-        "referral": queue_line({**columns(referral), "probable_duplicate": False}, now),
+        "referral": queue_line(
+            {**columns(referral), "probable_duplicate": received.probable_duplicate}, now
+        ),
     }
     return Response(
         dump_json(receipt),
