@@ -10,7 +10,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 
 import directory
 from carethread.db import create_engine
@@ -18,6 +18,7 @@ from carethread.settings import AuthSettings
 from directory.domain.geo import haversine_km
 from directory.places import find_postcode
 from directory.store import search as search_store
+from directory.store.tables import TaxonomyTermRow
 from tests.directory.support import curator, listing
 
 SEARCH = "/api/v1/services/search"
@@ -145,6 +146,29 @@ async def test_synonyms_of_a_need_find_services_tagged_below_it(
     assert await names(directory_client, q="money") == ["Tottenham Money Matters"]
     # Plain words still have to match: nothing is about loneliness in Camden.
     assert await names(directory_client, q="loneliness camden") == []
+
+
+async def test_a_synonym_another_replica_adds_is_understood_by_the_next_search(
+    directory_client: httpx.AsyncClient, listed: dict[str, str], database_url: str
+) -> None:
+    # A search takes the vocabulary it read last unless the taxonomy has changed since
+    # (on PostgreSQL it asks for the taxonomy's digest, not its rows): a synonym written
+    # by another process, not through this one, must be seen by the very next search.
+    first = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
+    assert first["query"]["needs"] == []
+    assert first["items"] == []
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            befriending = TaxonomyTermRow.__table__.c.code == "befriending"
+            await connection.execute(
+                update(TaxonomyTermRow).where(befriending).values(synonyms=["befriender", "pals"])
+            )
+    finally:
+        await engine.dispose()
+    after = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
+    assert len(after["query"]["needs"]) == 1
+    assert [i["name"] for i in after["items"]] == ["Archway Befriending"]
 
 
 async def test_a_need_is_met_by_a_tag_below_it_that_no_word_of_the_listing_names(

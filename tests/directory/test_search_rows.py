@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from carethread.messaging import InMemoryBroker
 from carethread.settings import AuthSettings, KafkaSettings
@@ -25,6 +26,7 @@ from directory.places import find_postcode
 from directory.settings import DirectorySettings
 from directory.store import results, row_search
 from directory.store.search import normalised_search, search
+from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Found, Point
 
 pytestmark = pytest.mark.slow
@@ -178,3 +180,32 @@ async def _page(client: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, 
     assert r.status_code == 200, r.text
     page: dict[str, Any] = r.json()
     return page
+
+
+async def test_relevance_leaves_out_only_phrases_that_change_no_score(demo: Any) -> None:
+    # The relevance query leaves out a need's phrases that hold a word the query asks for
+    # alone ("money advice" beside "money"): every listing must score as it would with
+    # every phrase asked, and some phrase must have been left out.
+    if demo.engine.dialect.name != "postgresql":
+        pytest.skip("the relevance query is PostgreSQL's ts_rank_cd")
+    every_phrase = 0
+    async with demo.uow() as uow:
+        for words, taxonomy, base in QUESTIONS:
+            c = await _criteria(uow, words, taxonomy, base)
+            if c.plan is None or not c.plan.concepts:
+                continue
+            parts = [f"{w}:*" for w in c.plan.words]
+            parts += [phrase_postgres(p) for concept in c.plan.concepts for p in concept.phrases]
+            full = " | ".join(f"({p})" for p in parts)
+            asked = any_words(c.plan, True)
+            every_phrase += asked != full
+            differing = await uow.session.scalar(
+                text(
+                    "SELECT count(*) FROM service_search WHERE "
+                    "ts_rank_cd(search_vector, to_tsquery('english', :full)) "
+                    "<> ts_rank_cd(search_vector, to_tsquery('english', :asked))"
+                ),
+                {"full": full, "asked": asked},
+            )
+            assert differing == 0, (words, full, asked)
+    assert every_phrase >= 2

@@ -14,9 +14,10 @@ from directory.domain.search import QueryPlan, plan, query_tokens
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
+from directory.store.search_prelude import read_prelude
 from directory.store.search_types import Criteria, Point
 from directory.store.spelling import correct_spelling
-from directory.store.taxonomy import Terms, load_terms
+from directory.store.taxonomy import Terms
 
 
 def query_error(field: str, message: str) -> InvalidInput:
@@ -58,13 +59,15 @@ class Understood:
     concept_term_ids: list[list[uuid.UUID]]
 
 
-async def understand(uow: UnitOfWork, terms: Terms, q: str | None) -> Understood:
-    """Plan the words: vocabulary phrases become concepts, misspelt words are corrected."""
-    words = query_tokens(q or "")
+async def understand(
+    uow: UnitOfWork, terms: Terms, words: list[str], listed: set[str]
+) -> Understood:
+    """Plan the words: vocabulary phrases become concepts, misspelt words (neither
+    ``listed``, used by the listings, nor the vocabulary's) are corrected."""
     if not words:
         return Understood(None, [])
     known = terms.concepts
-    corrections = await correct_spelling(uow.session, words, terms.concept_words)
+    corrections = await correct_spelling(uow.session, words, listed, terms.concept_words)
     planned = plan([corrections.get(w, w) for w in words], known, terms.phrases)
     planned = QueryPlan(planned.words, planned.concepts, corrections)
     ids = [
@@ -91,8 +94,10 @@ async def complete(
     uow: UnitOfWork, base: Criteria, *, q: str | None, taxonomy: list[str]
 ) -> tuple[Criteria, Understood]:
     """``base`` (the plain filters) with the words planned and the taxonomy resolved."""
-    terms = await load_terms(uow.session)
-    understood = await understand(uow, terms, q)
+    words = query_tokens(q or "")
+    prelude = await read_prelude(uow.session, words)
+    terms = prelude.terms
+    understood = await understand(uow, terms, words, prelude.listed_words)
     return (
         replace(
             base,

@@ -54,17 +54,20 @@ async def _near(session: AsyncSession, word: str) -> frozenset[str]:
     return found
 
 
-async def correct_spelling(
-    session: AsyncSession, words: Sequence[str], extra_known: set[str]
-) -> dict[str, str]:
-    """``{misspelt: corrected}`` for query words the directory has never seen."""
-    if not words:
-        return {}
+async def listed_words(session: AsyncSession, words: Sequence[str]) -> set[str]:
+    """Which of ``words`` the listings use."""
     W = SearchWordRow.__table__
-    known = (
-        set((await session.scalars(select(W.c.word).where(W.c.word.in_(list(set(words)))))).all())
-        | extra_known
-    )
+    if not words:
+        return set()
+    return set((await session.scalars(select(W.c.word).where(W.c.word.in_(set(words))))).all())
+
+
+async def correct_spelling(
+    session: AsyncSession, words: Sequence[str], listed: set[str], extra_known: set[str]
+) -> dict[str, str]:
+    """``{misspelt: corrected}`` for query words the directory has never seen: neither
+    ``listed`` (``listed_words``) nor ``extra_known``."""
+    known = listed | extra_known
     corrections: dict[str, str] = {}
     for word in dict.fromkeys(words):
         if word in known or word.isdigit() or not allowed_typos(word):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import JSON, Engine, String, Uuid, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.domain.search import Concept, concepts, phrases_longest_first, tokens
@@ -87,26 +87,68 @@ class Terms:
         return {w for c in self.concepts for w in c.words}
 
 
-# The last taxonomy read, per database, with the rows it was made from: a search reads the
-# rows (one small statement) but makes the terms, the tree and the concepts again only when
-# the rows differ, so a change made by any replica is seen by the next request.
-_last: weakref.WeakKeyDictionary[Engine, tuple[list[tuple[Any, ...]], Terms]] = (
-    weakref.WeakKeyDictionary()
+# PostgreSQL: a digest of the taxonomy as ``load_terms`` reads it, for a search to ask with
+# the other things it reads first (``search_prelude``) instead of reading every term.
+DIGEST_SQL = (
+    "(SELECT md5(coalesce(string_agg(concat_ws(chr(31), id, code, name, parent_id, "
+    "CAST(synonyms AS text)), chr(30) ORDER BY id), '')) FROM taxonomy_term)"
+)
+_ROWS_WITH_DIGEST = text(
+    f"SELECT id, code, name, parent_id, synonyms, {DIGEST_SQL} AS digest "  # noqa: S608
+    "FROM taxonomy_term ORDER BY id"
+).columns(
+    column("id", Uuid),
+    column("code", String),
+    column("name", String),
+    column("parent_id", Uuid),
+    column("synonyms", JSON),
+    column("digest", String),
 )
 
 
-async def load_terms(session: AsyncSession) -> Terms:
-    T = TaxonomyTermRow.__table__
-    rows = [
-        tuple(r)
-        for r in await session.execute(
-            select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
-        )
-    ]
+@dataclass
+class _Read:
+    """The last taxonomy read from a database: its rows, its digest where known, its terms."""
+
+    rows: list[tuple[Any, ...]]
+    digest: str | None
+    terms: Terms
+
+
+# The last taxonomy read, per database: a search reads the rows (or, on PostgreSQL, their
+# digest) but makes the terms, the tree and the concepts again only when they differ, so a
+# change made by any replica is seen by the next request.
+_last: weakref.WeakKeyDictionary[Engine, _Read] = weakref.WeakKeyDictionary()
+
+
+async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
+    """The taxonomy. ``digest`` (``DIGEST_SQL``, read in this transaction): the terms last
+    read are taken as they are, without reading them again, if their digest is the same."""
     bind = session.get_bind()
-    if isinstance(bind, Engine) and (last := _last.get(bind)) is not None and last[0] == rows:
-        return last[1]
-    terms = Terms([Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows])
+    last = _last.get(bind) if isinstance(bind, Engine) else None
+    if digest is not None and last is not None and last.digest == digest:
+        return last.terms
+    rows, read_digest = await _read_rows(session, with_digest=digest is not None)
+    if last is not None and last.rows == rows:
+        terms = last.terms
+        read_digest = read_digest or last.digest
+    else:
+        terms = Terms(
+            [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows]
+        )
     if isinstance(bind, Engine):
-        _last[bind] = (rows, terms)
+        _last[bind] = _Read(rows, read_digest, terms)
     return terms
+
+
+async def _read_rows(
+    session: AsyncSession, *, with_digest: bool
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    if not with_digest:
+        T = TaxonomyTermRow.__table__
+        query = select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
+        return [tuple(r) for r in await session.execute(query)], None
+    # The rows and their digest from one statement (one snapshot), so that the digest
+    # remembered is the one of these very rows.
+    read = [tuple(r) for r in await session.execute(_ROWS_WITH_DIGEST)]
+    return [r[:-1] for r in read], read[0][-1] if read else None
