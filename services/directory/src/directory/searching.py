@@ -10,7 +10,7 @@ from datetime import datetime
 from carethread.db import UnitOfWork
 from carethread.errors import InvalidInput
 from directory.domain.opening import LONDON
-from directory.domain.search import QueryPlan, plan, query_tokens
+from directory.domain.search import QueryPlan, query_tokens
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
@@ -66,9 +66,8 @@ async def understand(
     ``listed``, used by the listings, nor the vocabulary's) are corrected."""
     if not words:
         return Understood(None, [])
-    known = terms.concepts
     corrections = await correct_spelling(uow.session, words, listed, terms.concept_words)
-    planned = plan([corrections.get(w, w) for w in words], known, terms.phrases)
+    planned = terms.plan([corrections.get(w, w) for w in words])
     planned = QueryPlan(planned.words, planned.concepts, corrections)
     ids = [
         [uuid.UUID(t) for t in sorted(with_descendants(c.term_ids, terms.parent_of))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -11,7 +12,14 @@ from typing import Any
 from sqlalchemy import JSON, Engine, String, Uuid, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.domain.search import Concept, concepts, phrases_longest_first, tokens
+from directory.domain.search import (
+    Concept,
+    QueryPlan,
+    concepts,
+    phrases_longest_first,
+    plan,
+    tokens,
+)
 from directory.store.tables import TaxonomyTermRow
 
 
@@ -30,6 +38,7 @@ class Term:
 
 
 FOUND_UP_TO = 10_000  # labels remembered by Terms.find
+PLANNED_UP_TO = 10_000  # queries remembered by Terms.plan
 
 
 class Terms:
@@ -40,6 +49,7 @@ class Terms:
         self.by_code = {t.code: t for t in terms if t.code}
         self._by_phrase: dict[tuple[str, ...], list[Term]] | None = None
         self._found: dict[str, Term | None] = {}
+        self._planned: dict[tuple[str, ...], QueryPlan] = {}
 
     def find(self, value: str) -> Term | None:
         """A term by its code or its id."""
@@ -80,6 +90,17 @@ class Terms:
     def phrases(self) -> list[tuple[tuple[str, ...], Concept]]:
         """The concepts' phrases, longest first (what a query's words are planned with)."""
         return phrases_longest_first(self.concepts)
+
+    def plan(self, words: Sequence[str]) -> QueryPlan:
+        """``domain.search.plan`` of ``words`` with this vocabulary. Prescribers ask the same
+        few questions again and again: each is planned once (up to ``PLANNED_UP_TO``)."""
+        key = tuple(words)
+        planned = self._planned.get(key)
+        if planned is None:
+            planned = plan(list(key), self.concepts, self.phrases)
+            if len(self._planned) < PLANNED_UP_TO:
+                self._planned[key] = planned
+        return planned
 
     @cached_property
     def concept_words(self) -> set[str]:
