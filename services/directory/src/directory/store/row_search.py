@@ -76,14 +76,16 @@ _DETAILS: tuple[ColumnClause[Any], ...] = (
     column("places"),
 )
 # The same, in SQL: ``store.results`` (summaries, labels, places) for the page's services,
-# in the order those read them.
-_DETAILS_SQL = """, o.name, s.description, s.document -> 'boroughs', s.document -> 'languages',
-    s.free, CAST(s.capacity AS text), CAST(s.referral_route AS text), s.last_verified_at,
+# in the order those read them. The listing's boroughs and languages from one reading of
+# its document (``->`` twice read it twice: 17 µs a row against 11).
+_DETAILS_SQL = """, o.name, s.description, listed.boroughs, listed.languages, s.free,
+    CAST(s.capacity AS text), CAST(s.referral_route AS text), s.last_verified_at,
     ARRAY(SELECT coalesce(t.code, CAST(t.id AS text)) FROM service_taxonomy st
         JOIN taxonomy_term t ON t.id = st.term_id WHERE st.service_id = page.service_id),
     {places}
     FROM page JOIN service s ON s.id = page.service_id
-    JOIN organization o ON o.id = s.organization_id"""
+    JOIN organization o ON o.id = s.organization_id
+    CROSS JOIN LATERAL json_to_record(s.document) AS listed(boroughs json, languages json)"""
 # One subquery for the places (four, a column each, cost as much planning and reading again).
 _PLACES_SQL = """ARRAY(SELECT ROW(CAST(l.name AS text), CAST(l.postcode AS text), l.latitude,
         l.longitude)
@@ -257,21 +259,27 @@ def statement(
     others = ", NULL" * len(_DETAILS) if details else ""
     # Every value is bound; the text is put together from this module's own fragments.
     total = f"SELECT 'total', NULL, NULL, NULL, NULL, count(*){others} FROM found"  # noqa: S608
-    parts = [hit, total]
+    alike = ""
     if facets:
         # Every facet value of a service once (the row holds them all), and its terms:
-        # the rows alike counted together first (most share their facet values with many
-        # others), then their values; terms counted by id, then named.
+        # the rows alike (most share their facet values and terms with many others)
+        # counted together first, in one pass over the matches; then their values, and
+        # their terms by id, then named.
+        alike = """, alike AS (
+        SELECT facets, term_ids, count(*) AS n FROM found GROUP BY facets, term_ids
+    )"""
+        counted = "CAST(sum(n) AS bigint)"
+        total = f"SELECT 'total', NULL, NULL, NULL, NULL, {counted}{others} FROM alike"  # noqa: S608
+    parts = [hit, total]
+    if facets:
         parts += [
             f"""SELECT 'facet', NULL, value, NULL, NULL, CAST(sum(alike.n) AS bigint){others}
-            FROM (SELECT facets, count(*) AS n FROM found GROUP BY facets) AS alike,
-                unnest(alike.facets) AS value
+            FROM alike, unnest(alike.facets) AS value
             GROUP BY value""",  # noqa: S608
             f"""SELECT 'taxonomy', NULL, coalesce(t.code, CAST(t.id AS text)), NULL, NULL,
                 tags.n{others}
             FROM (SELECT term_id, CAST(sum(alike.n) AS bigint) AS n
-                FROM (SELECT term_ids, count(*) AS n FROM found GROUP BY term_ids) AS alike,
-                    unnest(alike.term_ids) AS term_id
+                FROM alike, unnest(alike.term_ids) AS term_id
                 GROUP BY term_id) AS tags
             JOIN taxonomy_term t ON t.id = tags.term_id""",  # noqa: S608
         ]
@@ -297,7 +305,7 @@ def statement(
         SELECT service_id, name, score, d, row_number() OVER (ORDER BY {order}) AS n
         FROM {ranked} ORDER BY {order}
         LIMIT {s.bind(limit, "bigint")} OFFSET {s.bind(offset, "bigint")}
-    )
+    ){alike}
     {" UNION ALL ".join(parts)}"""  # noqa: S608
     return sql, s.values
 
