@@ -55,6 +55,7 @@ def locate(
 
 @dataclass(frozen=True)
 class Understood:
+    terms: Terms  # the taxonomy the words were planned with
     plan: QueryPlan | None
     concept_term_ids: list[list[uuid.UUID]]
 
@@ -65,7 +66,7 @@ async def understand(
     """Plan the words: vocabulary phrases become concepts, misspelt words (neither
     ``listed``, used by the listings, nor the vocabulary's) are corrected."""
     if not words:
-        return Understood(None, [])
+        return Understood(terms, None, [])
     corrections = await correct_spelling(uow.session, words, listed, terms.concept_words)
     planned = terms.plan([corrections.get(w, w) for w in words])
     planned = QueryPlan(planned.words, planned.concepts, corrections)
@@ -73,7 +74,7 @@ async def understand(
         [uuid.UUID(t) for t in sorted(with_descendants(c.term_ids, terms.parent_of))]
         for c in planned.concepts
     ]
-    return Understood(planned, ids)
+    return Understood(terms, planned, ids)
 
 
 def when(open_at: str | None, now: datetime) -> datetime | None:

@@ -118,7 +118,12 @@ async def search_services(
     )
     criteria, understood = await searching.complete(uow, base, q=q, taxonomy=asked.taxonomy or [])
     found = await search(
-        uow.session, criteria, offset=(page - 1) * per_page, limit=per_page, details=True
+        uow.session,
+        criteria,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        details=True,
+        terms=understood.terms,
     )
     planned = understood.plan
     return SearchPage(

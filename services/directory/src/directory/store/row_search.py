@@ -9,6 +9,7 @@ building it as an expression tree cost more CPU than the rest of the search's Py
 from __future__ import annotations
 
 import functools
+import uuid
 from operator import itemgetter
 from typing import Any
 
@@ -24,6 +25,7 @@ from directory.store.search_clauses import age_conditions, offer_conditions, ope
 from directory.store.search_rows import TAG_LEXEME
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit
+from directory.store.taxonomy import Terms, load_terms
 
 # For this transaction only, in one round trip:
 # - a plan for these very values: a prepared statement's generic plan (chosen after a few
@@ -71,7 +73,7 @@ _DETAILS: tuple[ColumnClause[Any], ...] = (
     column("referral_route", String),
     column("last_verified_at", UtcDateTime),
     # Lists as the driver reads them: an ARRAY type would process every item again.
-    column("labels"),
+    column("term_ids"),  # named by the taxonomy read before the search (``Terms``)
     # (name, postcode, latitude, longitude) of each located place, as records.
     column("places"),
 )
@@ -80,8 +82,7 @@ _DETAILS: tuple[ColumnClause[Any], ...] = (
 # its document (``->`` twice read it twice: 17 µs a row against 11).
 _DETAILS_SQL = """, o.name, s.description, listed.boroughs, listed.languages, s.free,
     CAST(s.capacity AS text), CAST(s.referral_route AS text), s.last_verified_at,
-    ARRAY(SELECT coalesce(t.code, CAST(t.id AS text)) FROM service_taxonomy st
-        JOIN taxonomy_term t ON t.id = st.term_id WHERE st.service_id = page.service_id),
+    page.term_ids,
     {places}
     FROM page JOIN service s ON s.id = page.service_id
     JOIN organization o ON o.id = s.organization_id
@@ -276,12 +277,10 @@ def statement(
             f"""SELECT 'facet', NULL, value, NULL, NULL, CAST(sum(alike.n) AS bigint){others}
             FROM alike, unnest(alike.facets) AS value
             GROUP BY value""",  # noqa: S608
-            f"""SELECT 'taxonomy', NULL, coalesce(t.code, CAST(t.id AS text)), NULL, NULL,
-                tags.n{others}
-            FROM (SELECT term_id, CAST(sum(alike.n) AS bigint) AS n
-                FROM alike, unnest(alike.term_ids) AS term_id
-                GROUP BY term_id) AS tags
-            JOIN taxonomy_term t ON t.id = tags.term_id""",  # noqa: S608
+            f"""SELECT 'taxonomy', NULL, CAST(term_id AS text), NULL, NULL,
+                CAST(sum(alike.n) AS bigint){others}
+            FROM alike, unnest(alike.term_ids) AS term_id
+            GROUP BY term_id""",  # noqa: S608
         ]
     where = "\n        AND ".join(conditions)
     ranked = "found"
@@ -302,7 +301,7 @@ def statement(
         WHERE {where}
         ORDER BY service_id, d NULLS LAST
     ){candidates}, page AS (
-        SELECT service_id, name, score, d, row_number() OVER (ORDER BY {order}) AS n
+        SELECT service_id, name, score, d, term_ids, row_number() OVER (ORDER BY {order}) AS n
         FROM {ranked} ORDER BY {order}
         LIMIT {s.bind(limit, "bigint")} OFFSET {s.bind(offset, "bigint")}
     ){alike}
@@ -331,18 +330,18 @@ def _candidates(c: Criteria, s: _Statement, score: str, wanted: int) -> str:
     """The CTEs ``candidates`` and ``ranked`` (with their ``ts_rank_cd``), after ``found``."""
     each = s.bind(max(RANKED_AT_LEAST, 4 * wanted), "bigint")
     # Every value is bound; the text is put together from this module's own fragments.
-    best = f"""(SELECT service_id, name, d, row_at FROM found
+    best = f"""(SELECT service_id, name, d, term_ids, row_at FROM found
             ORDER BY rough DESC, d NULLS LAST, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
     if c.near is not None:
         best += f"""
         UNION
-        (SELECT service_id, name, d, row_at FROM found
+        (SELECT service_id, name, d, term_ids, row_at FROM found
             ORDER BY d NULLS LAST, rough DESC, name COLLATE "C", service_id LIMIT {each})"""  # noqa: S608
     # A candidate's row, found again by where it is (ctid: the same snapshot, the same row).
     return f""", candidates AS (
         {best}
     ), ranked AS (
-        SELECT c.service_id, c.name, {score} AS score, c.d
+        SELECT c.service_id, c.name, {score} AS score, c.d, c.term_ids
         FROM candidates c JOIN service_search r ON r.ctid = c.row_at
     )"""  # noqa: S608
 
@@ -355,7 +354,7 @@ def _typed(sql: str, details: bool) -> TextualSelect:
     return text(sql).columns(*((*_RESULT, *_DETAILS) if details else _RESULT))
 
 
-def _details(row: Any) -> tuple[Summary, list[str], list[Place]]:
+def _details(row: Any, terms: Terms) -> tuple[Summary, list[str], list[Place]]:
     places = [Place(*place) for place in row.places or ()]
     summary = Summary(
         row.service_id,
@@ -369,7 +368,7 @@ def _details(row: Any) -> tuple[Summary, list[str], list[Place]]:
         row.referral_route,
         row.last_verified_at,
     )
-    return summary, sorted(row.labels or ()), places
+    return summary, sorted(terms.label_of(t) for t in row.term_ids or ()), places
 
 
 async def search_rows(
@@ -380,7 +379,12 @@ async def search_rows(
     limit: int,
     facets: bool,
     details: bool = False,
+    terms: Terms | None = None,
 ) -> Found:
+    """``terms``: the taxonomy as this search read it, which names the terms of the facet
+    counts and of the page's details (read here if not given)."""
+    if terms is None and (facets or details):
+        terms = await load_terms(session)
     sql, values = statement(c, offset=offset, limit=limit, facets=facets, details=details)
     await _make_planner_settings(session)
     rows = (await session.execute(_typed(sql, details), values)).all()
@@ -393,7 +397,8 @@ async def search_rows(
         if kind == "hit":
             hits.append((n, Hit(service_id, key, float(score or 0), d)))
             if shown is not None:
-                summary, labels, places = _details(row)
+                assert terms is not None
+                summary, labels, places = _details(row, terms)
                 shown.summaries[service_id] = summary
                 shown.labels[service_id] = labels
                 if c.near is not None:
@@ -401,7 +406,8 @@ async def search_rows(
         elif kind == "total":
             total = n
         elif kind == "taxonomy":
-            counts["taxonomy"][key] = n
+            assert terms is not None
+            counts["taxonomy"][terms.label_of(uuid.UUID(key))] = n
         else:
             facet, _, value = key.partition(":")
             counts.setdefault(facet, {})[value] = n

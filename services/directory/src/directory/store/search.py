@@ -45,6 +45,7 @@ from directory.store.tables import (
     ServiceRow,
     ServiceTaxonomyRow,
 )
+from directory.store.taxonomy import Terms
 
 S = ServiceRow.__table__
 F = ServiceFacetRow.__table__
@@ -275,12 +276,14 @@ async def search(
     limit: int,
     facets: bool = True,
     details: bool = False,
+    terms: Terms | None = None,
 ) -> Found:
     """``details``: the page's ``Details`` too, where the search can read them with the
-    page (PostgreSQL); otherwise ``Found.details`` is None."""
+    page (PostgreSQL); otherwise ``Found.details`` is None. ``terms``: the taxonomy as the
+    search read it (``searching.complete``), if it did."""
     if _is_postgres(session):
         return await search_rows(
-            session, c, offset=offset, limit=limit, facets=facets, details=details
+            session, c, offset=offset, limit=limit, facets=facets, details=details, terms=terms
         )
     return await search_rows_sqlite(session, c, offset=offset, limit=limit, facets=facets)
 

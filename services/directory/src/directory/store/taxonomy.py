@@ -68,6 +68,12 @@ class Terms:
             self._found[value] = term
         return term
 
+    def label_of(self, term_id: uuid.UUID) -> str:
+        """How the JSON API names a term (``Term.label``); a term this taxonomy does not hold
+        yet (written since it was read) by its id."""
+        term = self.by_id.get(term_id)
+        return term.label if term is not None else str(term_id)
+
     def vocabulary_named(self, phrase: tuple[str, ...]) -> list[Term]:
         """The coded (vocabulary) terms whose name or a synonym is ``phrase`` (as tokens)."""
         if self._by_phrase is None:
