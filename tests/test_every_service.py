@@ -4,6 +4,7 @@ Prometheus metrics, its OpenAPI document and interactive docs."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import referrals.app
 from care_plans.settings import CarePlansSettings
 from carethread.messaging import InMemoryBroker
 from carethread.service import ServiceDefinition
+from carethread.service.collector import FIRST_THRESHOLD
 from carethread.settings import AuthSettings, KafkaSettings, ServiceSettings
 from carethread.testing.apps import running
 from directory.settings import DirectorySettings
@@ -223,3 +225,26 @@ async def test_interactive_docs_are_served(app: Running) -> None:
     assert "swagger-ui" in r.text
     assert "/openapi.json" in r.text
     assert app.service.definition.title in r.text
+
+
+@every_service
+@sqlite_only
+async def test_starting_a_service_sets_its_garbage_collector_for_request_work(
+    service: Service, database_url: str, auth: AuthSettings
+) -> None:
+    # The first threshold is raised so that a request's objects die before the collector
+    # looks (``carethread.service.collector``); the older generations' are left as they were.
+    before = gc.get_threshold()
+    gc.set_threshold(700, before[1], before[2])
+    try:
+        settings = service.settings_class(
+            database_url=database_url,
+            auth=auth,
+            kafka=KafkaSettings(topic_prefix=f"test-{service.name}."),
+            log_json=False,
+        )
+        async with running(service.create_app(settings, broker=InMemoryBroker())) as client:
+            assert gc.get_threshold() == (FIRST_THRESHOLD, before[1], before[2])
+            assert (await client.get("/health/live")).status_code == 200
+    finally:
+        gc.set_threshold(*before)

@@ -12,7 +12,6 @@ from carethread.messaging import Broker
 from carethread.service import ServiceDefinition, create_service_app
 from referrals.api.persons import router as persons_router
 from referrals.api.referrals import router as referrals_router
-from referrals.collector import tune_collector
 from referrals.demo import load_demo_data
 from referrals.fhir.router import router as fhir_router
 from referrals.handlers import router as event_router
@@ -28,7 +27,7 @@ DEFINITION = ServiceDefinition(
     publishes=[topics.REFERRALS, topics.AUDIT],
     consumes=event_router,
     demo_data=load_demo_data,
-    background=[watch_sla, tune_collector],
+    background=[watch_sla],
 )
 
 

@@ -26,6 +26,7 @@ from carethread.messaging.outbox import OutboxRelay
 from carethread.observability.logging import configure_logging, get_logger
 from carethread.observability.metrics import ServiceMetrics
 from carethread.observability.tracing import configure_tracing
+from carethread.service.collector import set_collector
 from carethread.service.health import router as health_router
 from carethread.service.middleware import ObservabilityMiddleware, ProblemForOversizedBody
 from carethread.service.runtime import ServiceDefinition, ServiceRuntime
@@ -76,6 +77,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, json=settings.log_json, service=definition.name)
         configure_tracing()
+        set_collector()
         _ensure_sqlite_dir(settings.database_url)
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         await migrate(engine, definition.migrations)
