@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
@@ -259,26 +260,26 @@ def statement(
         hit += " FROM page"
     others = ", NULL" * len(_DETAILS) if details else ""
     # Every value is bound; the text is put together from this module's own fragments.
-    total = f"SELECT 'total', NULL, NULL, NULL, NULL, count(*){others} FROM found"  # noqa: S608
     alike = ""
-    if facets:
+    if not facets:
+        total = f"SELECT 'total', NULL, NULL, NULL, NULL, count(*){others} FROM found"  # noqa: S608
+        parts = [hit, total]
+    else:
         # Every facet value of a service once (the row holds them all), and its terms:
         # the rows alike (most share their facet values and terms with many others)
-        # counted together first, in one pass over the matches; then their values, and
-        # their terms by id, then named.
+        # counted together first, in one pass over the matches, which also gives the total;
+        # then their values, and their terms by id (named by the caller's ``Terms``).
         alike = """, alike AS (
         SELECT facets, term_ids, count(*) AS n FROM found GROUP BY facets, term_ids
     )"""
-        counted = "CAST(sum(n) AS bigint)"
-        total = f"SELECT 'total', NULL, NULL, NULL, NULL, {counted}{others} FROM alike"  # noqa: S608
-    parts = [hit, total]
-    if facets:
-        parts += [
-            f"""SELECT 'facet', NULL, value, NULL, NULL, CAST(sum(alike.n) AS bigint){others}
+        counted = "CAST(sum(alike.n) AS bigint)"
+        parts = [
+            hit,
+            f"SELECT 'total', NULL, NULL, NULL, NULL, {counted}{others} FROM alike",  # noqa: S608
+            f"""SELECT 'facet', NULL, value, NULL, NULL, {counted}{others}
             FROM alike, unnest(alike.facets) AS value
             GROUP BY value""",  # noqa: S608
-            f"""SELECT 'taxonomy', NULL, CAST(term_id AS text), NULL, NULL,
-                CAST(sum(alike.n) AS bigint){others}
+            f"""SELECT 'taxonomy', NULL, CAST(term_id AS text), NULL, NULL, {counted}{others}
             FROM alike, unnest(alike.term_ids) AS term_id
             GROUP BY term_id""",  # noqa: S608
         ]
@@ -354,7 +355,9 @@ def _typed(sql: str, details: bool) -> TextualSelect:
     return text(sql).columns(*((*_RESULT, *_DETAILS) if details else _RESULT))
 
 
-def _details(row: Any, terms: Terms) -> tuple[Summary, list[str], list[Place]]:
+def _details(
+    row: Any, label_of: Callable[[uuid.UUID], str]
+) -> tuple[Summary, list[str], list[Place]]:
     places = [Place(*place) for place in row.places or ()]
     summary = Summary(
         row.service_id,
@@ -368,7 +371,7 @@ def _details(row: Any, terms: Terms) -> tuple[Summary, list[str], list[Place]]:
         row.referral_route,
         row.last_verified_at,
     )
-    return summary, sorted(terms.label_of(t) for t in row.term_ids or ()), places
+    return summary, sorted(label_of(t) for t in row.term_ids or ()), places
 
 
 async def search_rows(
@@ -385,6 +388,7 @@ async def search_rows(
     counts and of the page's details (read here if not given)."""
     if terms is None and (facets or details):
         terms = await load_terms(session)
+    label_of: Callable[[uuid.UUID], str] = terms.label_of if terms is not None else str
     sql, values = statement(c, offset=offset, limit=limit, facets=facets, details=details)
     await _make_planner_settings(session)
     rows = (await session.execute(_typed(sql, details), values)).all()
@@ -397,8 +401,7 @@ async def search_rows(
         if kind == "hit":
             hits.append((n, Hit(service_id, key, float(score or 0), d)))
             if shown is not None:
-                assert terms is not None
-                summary, labels, places = _details(row, terms)
+                summary, labels, places = _details(row, label_of)
                 shown.summaries[service_id] = summary
                 shown.labels[service_id] = labels
                 if c.near is not None:
@@ -406,8 +409,7 @@ async def search_rows(
         elif kind == "total":
             total = n
         elif kind == "taxonomy":
-            assert terms is not None
-            counts["taxonomy"][terms.label_of(uuid.UUID(key))] = n
+            counts["taxonomy"][label_of(uuid.UUID(key))] = n
         else:
             facet, _, value = key.partition(":")
             counts.setdefault(facet, {})[value] = n

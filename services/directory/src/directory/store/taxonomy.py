@@ -135,7 +135,8 @@ _ROWS_WITH_DIGEST = text(
 
 @dataclass
 class _Read:
-    """The last taxonomy read from a database: its rows, its digest where known, its terms."""
+    """The last taxonomy read from a database: its rows, their digest (PostgreSQL), its
+    terms."""
 
     rows: list[tuple[Any, ...]]
     digest: str | None
@@ -155,10 +156,9 @@ async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
     last = _last.get(bind) if isinstance(bind, Engine) else None
     if digest is not None and last is not None and last.digest == digest:
         return last.terms
-    rows, read_digest = await _read_rows(session, with_digest=digest is not None)
+    rows, read_digest = await _read_rows(session)
     if last is not None and last.rows == rows:
         terms = last.terms
-        read_digest = read_digest or last.digest
     else:
         terms = Terms(
             [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows]
@@ -168,14 +168,12 @@ async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
     return terms
 
 
-async def _read_rows(
-    session: AsyncSession, *, with_digest: bool
-) -> tuple[list[tuple[Any, ...]], str | None]:
-    if not with_digest:
+async def _read_rows(session: AsyncSession) -> tuple[list[tuple[Any, ...]], str | None]:
+    """The terms' rows in id order and, on PostgreSQL, their digest, read in one statement
+    (one snapshot) so that the digest remembered is the one of these very rows."""
+    if session.get_bind().dialect.name != "postgresql":
         T = TaxonomyTermRow.__table__
         query = select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
         return [tuple(r) for r in await session.execute(query)], None
-    # The rows and their digest from one statement (one snapshot), so that the digest
-    # remembered is the one of these very rows.
     read = [tuple(r) for r in await session.execute(_ROWS_WITH_DIGEST)]
     return [r[:-1] for r in read], read[0][-1] if read else None
