@@ -66,15 +66,19 @@ class Running:
     broker: InMemoryBroker
 
 
-@pytest.fixture
-async def app(service: Service, database_url: str, auth: AuthSettings) -> AsyncIterator[Running]:
-    settings = service.settings_class(
+def settings_of(service: Service, database_url: str, auth: AuthSettings) -> ServiceSettings:
+    return service.settings_class(
         database_url=database_url,
         auth=auth,
         kafka=KafkaSettings(topic_prefix=f"test-{service.name}."),
         log_json=False,
         consumer_retry_backoff_ms=10,
     )
+
+
+@pytest.fixture
+async def app(service: Service, database_url: str, auth: AuthSettings) -> AsyncIterator[Running]:
+    settings = settings_of(service, database_url, auth)
     broker = InMemoryBroker()
     async with running(service.create_app(settings, broker=broker)) as client:
         yield Running(service, client, broker)
@@ -237,12 +241,7 @@ async def test_starting_a_service_sets_its_garbage_collector_for_request_work(
     before = gc.get_threshold()
     gc.set_threshold(700, before[1], before[2])
     try:
-        settings = service.settings_class(
-            database_url=database_url,
-            auth=auth,
-            kafka=KafkaSettings(topic_prefix=f"test-{service.name}."),
-            log_json=False,
-        )
+        settings = settings_of(service, database_url, auth)
         async with running(service.create_app(settings, broker=InMemoryBroker())) as client:
             assert gc.get_threshold() == (FIRST_THRESHOLD, before[1], before[2])
             assert (await client.get("/health/live")).status_code == 200
