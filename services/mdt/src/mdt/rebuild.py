@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from carethread.db import UnitOfWork, create_engine, migrate, session_factory
+from carethread.db import UnitOfWork, create_engine, migrate, on_postgres, session_factory
 from carethread.db.tables import InboxRow, OutboxRow
 from carethread.messaging import EventConsumer, IncomingMessage, InMemoryBroker
 from carethread.observability.metrics import ServiceMetrics
@@ -47,7 +47,7 @@ async def analyse(sessions: async_sessionmaker[AsyncSession]) -> None:
     round (if it is on at all); with an empty inbox on record, the poll's inbox lookup
     scans every event applied instead of looking its ids up."""
     async with sessions() as session:
-        if session.get_bind().dialect.name != "postgresql":
+        if not on_postgres(session):
             return
         await session.execute(text("ANALYZE"))
         await session.commit()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,6 +30,11 @@ def _is_sqlite_file(url: str) -> bool:
 
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
+
+
+def on_postgres(session: Session | AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite, the embedded mode)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _json_text(value: Any) -> str:

@@ -15,11 +15,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from carethread.db.engine import on_postgres
+
 
 def among(
     session: Session | AsyncSession, column: ColumnElement[Any], keys: Sequence[Any]
 ) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         values = bindparam(None, list(keys), type_=postgresql.ARRAY(column.type))
         return column == any_(values)
     return column.in_(list(keys))

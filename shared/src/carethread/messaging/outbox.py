@@ -37,6 +37,7 @@ from sqlalchemy import event as event_api
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from carethread.db.engine import on_postgres
 from carethread.db.tables import OutboxRow
 from carethread.db.uow import UnitOfWork
 from carethread.events.envelope import CloudEvent
@@ -149,7 +150,7 @@ def _fits_one_statement(
 ) -> bool:
     return (
         bool(keys and outbox)
-        and session.get_bind().dialect.name == "postgresql"
+        and on_postgres(session)
         and len(outbox) <= ONE_STATEMENT_MAX_ROWS
         and all(len(rows) <= ONE_STATEMENT_MAX_ROWS for rows in tables.values())
     )

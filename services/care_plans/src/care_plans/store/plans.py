@@ -21,6 +21,7 @@ from care_plans.store.tables import (
     PlanActionRow,
     PlanVersionRow,
 )
+from carethread.db import on_postgres
 from carethread.db.tables import AuditRow
 
 
@@ -39,7 +40,7 @@ async def lock_person(session: AsyncSession, person_id: uuid.UUID) -> None:
     at a time), so that a merge and an event for either of its ids apply one after the
     other: each then sees what the other did. Taken in the order event id, then the id it
     resolves to, so two holders never wait on each other."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         return
     key = int.from_bytes(person_id.bytes[:4], "big", signed=True)
     await session.execute(_LOCK_PERSON, {"space": _PERSON_LOCKS, "key": key})

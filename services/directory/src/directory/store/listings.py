@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carethread.db import conflict_insert
+from carethread.db import conflict_insert, on_postgres
 from directory.domain.opening import OpeningHours
 from directory.domain.search import tokens
 from directory.store import search_rows
@@ -38,10 +38,6 @@ class Indexed:
     facets: Sequence[tuple[str, str]]
     hours: Sequence[OpeningHours]
     location_ids: Sequence[tuple[uuid.UUID, uuid.UUID]]  # (service_at_location id, location id)
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 async def upsert(session: AsyncSession, table: Any, values: dict[str, Any], key: str) -> None:
@@ -169,7 +165,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     more in Python than their insert; SQLite takes an executemany."""
     if not rows:
         return
-    if not _is_postgres(session):
+    if not on_postgres(session):
         await session.execute(insert(table), list(rows))
         return
     names = list(rows[0])
@@ -216,7 +212,7 @@ async def index_texts(
         for w in tokens(f"{row.name} {row.keywords} {row.description}")
         if len(w) > 2
     }
-    if words and _is_postgres(session):
+    if words and on_postgres(session):
         # One array of words (thousands a page, nearly all known already).
         await session.execute(_NEW_WORDS, {"words": sorted(words)})
     elif words:
@@ -225,7 +221,7 @@ async def index_texts(
         )
         await session.execute(statement, [{"word": w} for w in sorted(words)])
     await search_rows.refresh(session, [r.id for r in rows])
-    if _is_postgres(session):
+    if on_postgres(session):
         return
     if replacing:
         await session.execute(
@@ -260,7 +256,7 @@ async def index_text(session: AsyncSession, row: ServiceRow) -> None:
         )
         await session.execute(statement.on_conflict_do_nothing(index_elements=["word"]))
     await search_rows.refresh(session, [row.id])
-    if _is_postgres(session):
+    if on_postgres(session):
         return
     await session.execute(
         text("DELETE FROM service_fts WHERE service_id = :id"), {"id": row.id.hex}

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import on_postgres
 from directory.domain.geo import EARTH_RADIUS_KM, box_around, haversine_km
 from directory.domain.search import QueryPlan
 from directory.store.facets import facet_counts
@@ -52,10 +53,6 @@ F = ServiceFacetRow.__table__
 MATERIALISE_UP_TO = 10_000  # matching rows read into memory for ordering, counting and facets
 # PostgreSQL text search configuration: English stemming and stop words.
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def haversine_sql(lat: Any, lon: Any, point: Point) -> ColumnElement[float]:
@@ -281,7 +278,7 @@ async def search(
     """``details``: the page's ``Details`` too, where the search can read them with the
     page (PostgreSQL); otherwise ``Found.details`` is None. ``terms``: the taxonomy as the
     search read it (``searching.complete``), if it did."""
-    if _is_postgres(session):
+    if on_postgres(session):
         return await search_rows(
             session, c, offset=offset, limit=limit, facets=facets, details=details, terms=terms
         )
@@ -293,7 +290,7 @@ async def normalised_search(
 ) -> Found:
     """The search over the listing's own tables (before the search rows): what the search
     rows must answer alike, kept as their reference."""
-    postgres = _is_postgres(session)
+    postgres = on_postgres(session)
     conditions = _filters(c)
     with_text = c.plan is not None and not c.plan.is_empty
     if with_text:
@@ -351,7 +348,7 @@ async def _ordered_in_sql(
 ) -> Found:
     """A broad search (more matches than are worth reading): counted, ordered and paged by
     the database."""
-    postgres = _is_postgres(session)
+    postgres = on_postgres(session)
     base: FromClause = S
     score: ColumnElement[float] = literal(0.0, Float)
     if c.plan is not None and not c.plan.is_empty:
@@ -415,7 +412,7 @@ async def search_locations(
     base = sal.join(S, S.c.id == sal.c.service_id).join(loc, loc.c.id == sal.c.location_id)
     conditions = _filters(c)
     if c.plan is not None and not c.plan.is_empty:
-        conditions += _text_conditions(c, _is_postgres(session))
+        conditions += _text_conditions(c, on_postgres(session))
     distance: ColumnElement[Any] = literal(None, Float)
     order: list[Any] = [S.c.name, sal.c.id]
     if c.near is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import on_postgres
 from directory.store.row_search import PLANNER_SETTINGS, planner_settings_made
 from directory.store.spelling import listed_words
 from directory.store.taxonomy import DIGEST_SQL, Terms, load_terms
@@ -32,7 +33,7 @@ class Prelude:
 
 
 async def read_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude:
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         return Prelude(await load_terms(session), await listed_words(session, words))
     row = (await session.execute(_PRELUDE, {"words": sorted(set(words))})).one()
     planner_settings_made(session)

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import on_postgres
 from directory.domain.geo import CELL_LAT_DEG, CELL_LON_DEG, CELL_ROW
 
 SEPARATOR = "\x1f"  # closes every item of a SQLite row's facets and term_ids
@@ -163,7 +164,7 @@ async def refresh(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> No
     # not flush them by themselves).
     await session.flush()
     ids = list(dict.fromkeys(service_ids))
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         # One JSON list parameter (ids as SQLite stores them): no limit on how many.
         listed = json.dumps([i.hex for i in ids])
         ids += (await session.scalars(_TOUCHED_SQLITE, {"ids": listed})).all()

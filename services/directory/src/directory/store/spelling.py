@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import on_postgres
 from directory.domain.search import allowed_typos, best_correction
 from directory.store.tables import SearchWordRow
 
@@ -24,10 +25,6 @@ _near_words: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, frozenset[
 )
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def _near(session: AsyncSession, word: str) -> frozenset[str]:
     W = SearchWordRow.__table__
     bind = session.get_bind()
@@ -35,7 +32,7 @@ async def _near(session: AsyncSession, word: str) -> frozenset[str]:
     now = time.monotonic()
     if (hit := cache.get(word)) is not None and now - hit[0] < NEAR_WORDS_FOR_S:
         return hit[1]
-    if _is_postgres(session):
+    if on_postgres(session):
         # pg_trgm: words sharing enough trigrams, found through the trigram index.
         near = select(W.c.word).where(W.c.word.op("%")(word)).limit(50)
     else:

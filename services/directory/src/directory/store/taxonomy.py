@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine, String, Uuid, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carethread.db import on_postgres
 from directory.domain.search import (
     Concept,
     QueryPlan,
@@ -171,7 +172,7 @@ async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
 async def _read_rows(session: AsyncSession) -> tuple[list[tuple[Any, ...]], str | None]:
     """The terms' rows in id order and, on PostgreSQL, their digest, read in one statement
     (one snapshot) so that the digest remembered is the one of these very rows."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         T = TaxonomyTermRow.__table__
         query = select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
         return [tuple(r) for r in await session.execute(query)], None

@@ -28,7 +28,7 @@ from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from carethread.db import among
+from carethread.db import among, on_postgres
 from mdt.store.merges import Merge, aliases_of, apply_merges
 from mdt.store.projection import refresh
 from mdt.store.shared_rows import SourceApplied, count_changes, merge_freshness
@@ -155,7 +155,7 @@ def _lock_people(
     """Lock ``people``, whoever they were merged into (as far as this transaction can see
     yet) and ``rows``, in key order; return the people locked. (SQLite runs one writer at a
     time.)"""
-    if not people or session.get_bind().dialect.name != "postgresql":
+    if not people or not on_postgres(session):
         return set()
     wanted = people | set(aliases_of(session, people).values())
     keys = sorted({_lock_key(key) for key in (*wanted, *rows)})

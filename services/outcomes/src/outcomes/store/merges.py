@@ -39,7 +39,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from carethread.db import UnitOfWork, among, current_person_id
+from carethread.db import UnitOfWork, among, current_person_id, on_postgres
 from carethread.events.referrals import PersonDetails
 from outcomes.store import changes, people, tallies
 from outcomes.store.rows import Rows
@@ -95,7 +95,7 @@ def aliases_around(session: Session, people: Collection[uuid.UUID]) -> dict[uuid
     ordered = sorted(people, key=lambda p: p.int)
     # PostgreSQL takes the ids as one array (a run's people in one statement); SQLite's
     # IN lists are kept well inside its parameter limit.
-    size = ARRAY_CHUNK if session.get_bind().dialect.name == "postgresql" else CHUNK
+    size = ARRAY_CHUNK if on_postgres(session) else CHUNK
     for start in range(0, len(ordered), size):
         chunk = ordered[start : start + size]
         c = A.__table__.c

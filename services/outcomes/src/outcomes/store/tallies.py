@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from carethread.db import UnitOfWork, among
+from carethread.db import UnitOfWork, among, on_postgres
 from outcomes.domain import tallies
 from outcomes.domain.breakdown import RawCount
 from outcomes.domain.indicators import INDICATORS, Dimension, Indicator, Unit
@@ -64,7 +64,7 @@ def _columns_of(unit: Unit) -> list[str]:
 
 
 def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return on_postgres(session)
 
 
 def lock_people(session: Session, people: Collection[uuid.UUID]) -> None:
