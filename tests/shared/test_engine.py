@@ -97,3 +97,48 @@ async def test_bursts_above_the_pool_size_reuse_the_pools_connections_on_postgre
         assert len(backends) == 3
     finally:
         await engine.dispose()
+
+
+async def _in_one_transaction(uow: UnitOfWork) -> bool:
+    """Whether two statements of ``uow`` ran in one transaction (they share its start)."""
+    first = await uow.session.scalar(text("SELECT transaction_timestamp()"))
+    await uow.session.execute(text("SELECT pg_sleep(0.01)"))
+    return bool(first == await uow.session.scalar(text("SELECT transaction_timestamp()")))
+
+
+@pytest.mark.postgres
+async def test_a_unit_of_work_that_only_reads_runs_each_statement_on_its_own_on_postgres(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url, pool_size=1)
+    try:
+        sessions = session_factory(engine)
+        async with UnitOfWork(sessions) as uow:
+            await uow.only_reads()
+            assert not await _in_one_transaction(uow)
+        # The pool's one connection, handed back: the next unit of work is a transaction.
+        async with UnitOfWork(sessions) as uow:
+            assert await _in_one_transaction(uow)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_settings_are_every_connections_from_its_start(postgres_url: str) -> None:
+    settings = {"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"}
+    engine = create_engine(postgres_url, pool_size=2, postgres_settings=settings)
+    try:
+        sessions = session_factory(engine)
+
+        async def shown() -> tuple[str | None, str | None]:
+            async with UnitOfWork(sessions) as uow:
+                await uow.only_reads()
+                await asyncio.sleep(0.01)  # both connections of the pool in use at once
+                return (
+                    await uow.session.scalar(text("SHOW plan_cache_mode")),
+                    await uow.session.scalar(text("SHOW max_parallel_workers_per_gather")),
+                )
+
+        assert list(await asyncio.gather(shown(), shown())) == [("force_custom_plan", "0")] * 2
+    finally:
+        await engine.dispose()

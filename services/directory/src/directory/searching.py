@@ -14,8 +14,9 @@ from directory.domain.search import QueryPlan, query_tokens
 from directory.domain.taxonomy import with_descendants
 from directory.places import find_postcode
 from directory.resolve import field_error
-from directory.store.search_prelude import read_prelude
-from directory.store.search_types import Criteria, Point
+from directory.store.search import search
+from directory.store.search_prelude import Prelude, assumed_prelude, read_prelude
+from directory.store.search_types import Criteria, Found, Point
 from directory.store.spelling import correct_spelling
 from directory.store.taxonomy import Terms
 
@@ -91,11 +92,18 @@ def when(open_at: str | None, now: datetime) -> datetime | None:
 
 
 async def complete(
-    uow: UnitOfWork, base: Criteria, *, q: str | None, taxonomy: list[str]
+    uow: UnitOfWork,
+    base: Criteria,
+    *,
+    q: str | None,
+    taxonomy: list[str],
+    prelude: Prelude | None = None,
 ) -> tuple[Criteria, Understood]:
-    """``base`` (the plain filters) with the words planned and the taxonomy resolved."""
+    """``base`` (the plain filters) with the words planned and the taxonomy resolved, with
+    ``prelude`` (read now if not given)."""
     words = query_tokens(q or "")
-    prelude = await read_prelude(uow.session, words)
+    if prelude is None:
+        prelude = await read_prelude(uow.session, words)
     terms = prelude.terms
     understood = await understand(uow, terms, words, prelude.listed_words)
     return (
@@ -107,3 +115,55 @@ async def complete(
         ),
         understood,
     )
+
+
+async def find(
+    uow: UnitOfWork,
+    base: Criteria,
+    *,
+    q: str | None,
+    taxonomy: list[str],
+    offset: int,
+    limit: int,
+) -> tuple[Found, Understood]:
+    """``complete`` and ``search``, with facets and the page's details: the prescriber's
+    search. On PostgreSQL, words asked before are planned with the taxonomy and the
+    listings' words as last read, and the search statement reads them again: if they have
+    changed (a synonym added, a word first used by a listing), the search is planned with
+    them as they are now and made again. A question asked again is then one statement."""
+    words = query_tokens(q or "")
+    assumed = assumed_prelude(uow.session, words)
+    if assumed is not None:
+        try:
+            found, understood = await _search(uow, base, q, taxonomy, offset, limit, assumed)
+        except InvalidInput:
+            pass  # a term named may be new since the taxonomy was read: asked again below
+        else:
+            if assumed.agrees_with(found.seen):
+                return found, understood
+    prelude = await read_prelude(uow.session, words)
+    return await _search(uow, base, q, taxonomy, offset, limit, prelude, check=False)
+
+
+async def _search(
+    uow: UnitOfWork,
+    base: Criteria,
+    q: str | None,
+    taxonomy: list[str],
+    offset: int,
+    limit: int,
+    prelude: Prelude,
+    *,
+    check: bool = True,
+) -> tuple[Found, Understood]:
+    criteria, understood = await complete(uow, base, q=q, taxonomy=taxonomy, prelude=prelude)
+    found = await search(
+        uow.session,
+        criteria,
+        offset=offset,
+        limit=limit,
+        details=True,
+        terms=understood.terms,
+        check=query_tokens(q or "") if check else None,
+    )
+    return found, understood

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -53,7 +54,11 @@ DEFAULT_POOL_SIZE = 20
 
 
 def create_engine(
-    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, reader: bool = False
+    url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    reader: bool = False,
+    postgres_settings: Mapping[str, str] | None = None,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write transactions that take
     the lock up front (``BEGIN IMMEDIATE``), so two writers queue instead of failing.
@@ -79,7 +84,11 @@ def create_engine(
 
     ``reader=True`` is for tools that only read a live service's database (``replay``): on
     SQLite its transactions begin deferred, so in WAL mode they neither wait for the
-    service's writers nor hold them up."""
+    service's writers nor hold them up.
+
+    ``postgres_settings``: run-time parameters every PostgreSQL connection starts with
+    (``plan_cache_mode``, say), sent with the connection's start-up message, so that they
+    cost no statement of their own."""
     if is_sqlite(url):
         if _is_sqlite_file(url):
             engine = create_async_engine(
@@ -98,7 +107,10 @@ def create_engine(
             )
         _configure_sqlite(engine, reader=reader)
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, **JSON_CODEC)
+    connect_args = {"server_settings": dict(postgres_settings)} if postgres_settings else {}
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, connect_args=connect_args, **JSON_CODEC
+    )
     _ping_idle_connections(engine)
     return engine
 

@@ -1,7 +1,8 @@
 """The unit of work: one transaction per entrypoint (an HTTP request or a Kafka message).
 
 Domain rows, outbox rows, the inbox row and audit rows are added to one session and
-committed together by the entrypoint; use cases only flush.
+committed together by the entrypoint; use cases only flush. An entrypoint that only reads
+may say so (``only_reads``) and run its statements without a transaction on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class UnitOfWork:
     @property
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
+
+    async def only_reads(self) -> None:
+        """Say, before its first statement, that this unit of work only reads. On
+        PostgreSQL each of its statements then runs on its own (autocommit), each seeing
+        what was committed when it started: no ``BEGIN`` and ``ROLLBACK`` round trips
+        around a request that is a single query. SQLite keeps its transaction, whose
+        ``BEGIN`` goes to the driver without a round trip."""
+        if self.is_postgres:
+            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     def events_written(self) -> None:
         """Called by the outbox writer so commit can wake the relay."""

@@ -79,7 +79,11 @@ def create_service_app(
         configure_tracing()
         set_collector()
         _ensure_sqlite_dir(settings.database_url)
-        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            postgres_settings=definition.postgres_settings,
+        )
         await migrate(engine, definition.migrations)
         sessions = session_factory(engine)
         chosen_broker: Broker = broker or KafkaBroker(settings.kafka)

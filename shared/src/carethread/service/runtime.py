@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -55,6 +55,8 @@ class ServiceDefinition:
     demo_data: DemoLoader | None = None
     background: Sequence[BackgroundJob] = ()
     version: str = "0.1.0"
+    # Run-time parameters of every PostgreSQL connection (``db.create_engine``).
+    postgres_settings: Mapping[str, str] = field(default_factory=dict)
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

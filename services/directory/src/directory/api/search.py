@@ -23,7 +23,6 @@ from directory.domain.listing import ReferralRoute, is_stale
 from directory.domain.opening import local_instant
 from directory.places import canonical_borough
 from directory.store import results
-from directory.store.search import search
 from directory.store.search_types import Criteria, Found, Point
 
 router = APIRouter(prefix="/api/v1/services", tags=["search"])
@@ -96,6 +95,7 @@ async def search_services(
     stale_after: StaleAfter,
     asked: Annotated[SearchParameters, Query()],
 ) -> SearchPage:
+    await uow.only_reads()
     near = searching.locate(asked.postcode, asked.lat, asked.lon)
     if asked.radius_km is not None and near is None:
         raise searching.query_error("radius_km", "radius_km needs a postcode, or lat and lon")
@@ -116,14 +116,8 @@ async def search_services(
         radius_km=asked.radius_km,
         sort=asked.sort or ("relevance" if q else "distance" if near else "name"),
     )
-    criteria, understood = await searching.complete(uow, base, q=q, taxonomy=asked.taxonomy or [])
-    found = await search(
-        uow.session,
-        criteria,
-        offset=(page - 1) * per_page,
-        limit=per_page,
-        details=True,
-        terms=understood.terms,
+    found, understood = await searching.find(
+        uow, base, q=q, taxonomy=asked.taxonomy or [], offset=(page - 1) * per_page, limit=per_page
     )
     planned = understood.plan
     return SearchPage(

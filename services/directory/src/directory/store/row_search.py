@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -25,35 +25,8 @@ from directory.store.results import Place, Summary
 from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
 from directory.store.search_rows import TAG_LEXEME
 from directory.store.search_terms import any_words, phrase_postgres
-from directory.store.search_types import Criteria, Details, Found, Hit
-from directory.store.taxonomy import Terms, load_terms
-
-# For this transaction only, in one round trip:
-# - a plan for these very values: a prepared statement's generic plan (chosen after a few
-#   runs) cannot tell a rare word from a common one or a wide radius from a narrow one, and
-#   was seen to read a whole box row by row, ten times slower;
-# - no parallel workers: a broad search planned with two of them spent about 2.5 times the
-#   CPU of one process (each worker scans, sorts and starts up), for a small gain in its own
-#   latency; searches come many at once on a few cores, where the CPU is what runs out.
-PLANNER_SETTINGS = (
-    "set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('max_parallel_workers_per_gather', '0', true)"
-)
-CUSTOM_PLANS = text(f"SELECT {PLANNER_SETTINGS}")
-_SETTINGS_MADE_IN = "directory.search_planner_settings"  # key of Session.info
-
-
-def planner_settings_made(session: AsyncSession) -> None:
-    """Note that this transaction's statement before the search made ``PLANNER_SETTINGS``
-    (``search_prelude`` does, saving the search a round trip)."""
-    session.info[_SETTINGS_MADE_IN] = session.sync_session.get_transaction()
-
-
-async def _make_planner_settings(session: AsyncSession) -> None:
-    made_in = session.info.get(_SETTINGS_MADE_IN)
-    if made_in is None or made_in is not session.sync_session.get_transaction():
-        await session.execute(CUSTOM_PLANS)
-
+from directory.store.search_types import Criteria, Details, Found, Hit, Seen
+from directory.store.taxonomy import DIGEST_SQL, Terms, load_terms
 
 _RESULT = (
     column("kind", String),
@@ -232,11 +205,28 @@ def _order(c: Criteria) -> str:
     return f"score DESC, d NULLS LAST, {name}, service_id"
 
 
+def _check(words: Sequence[str], s: _Statement, others: str) -> str:
+    """A row of what the search's words were planned with, as this statement sees it: the
+    taxonomy's digest, then those of ``words`` the listings use, after a space each."""
+    asked = s.bind(sorted(set(words)), "text[]")
+    # Every value is bound; the text is this module's and the taxonomy's digest.
+    listed = f"ARRAY(SELECT word FROM search_word WHERE word = ANY({asked}) ORDER BY word)"  # noqa: S608
+    seen = f"array_to_string(array_prepend({DIGEST_SQL}, {listed}), ' ')"
+    return f"SELECT 'check', NULL, {seen}, NULL, NULL, NULL{others}"
+
+
 def statement(
-    c: Criteria, *, offset: int, limit: int, facets: bool, details: bool = False
+    c: Criteria,
+    *,
+    offset: int,
+    limit: int,
+    facets: bool,
+    details: bool = False,
+    check: Sequence[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The search's SQL and its values; with ``details``, each hit's row also carries what
-    a page of results shows of it (``_DETAILS``)."""
+    a page of results shows of it (``_DETAILS``); with ``check`` (the query's words), a row
+    says what the words were planned with as the statement sees it (``Found.seen``)."""
     s = _Statement()
     conditions = _conditions(c, s)
     score = "CAST(0 AS real)"
@@ -283,6 +273,8 @@ def statement(
             FROM alike, unnest(alike.term_ids) AS term_id
             GROUP BY term_id""",  # noqa: S608
         ]
+    if check is not None:
+        parts.append(_check(check, s, others))
     where = "\n        AND ".join(conditions)
     ranked = "found"
     if rough is None:
@@ -383,19 +375,23 @@ async def search_rows(
     facets: bool,
     details: bool = False,
     terms: Terms | None = None,
+    check: Sequence[str] | None = None,
 ) -> Found:
     """``terms``: the taxonomy as this search read it, which names the terms of the facet
-    counts and of the page's details (read here if not given)."""
+    counts and of the page's details (read here if not given). ``check``: the query's
+    words, whose reading the statement makes again (``Found.seen``)."""
     if terms is None and (facets or details):
         terms = await load_terms(session)
     label_of: Callable[[uuid.UUID], str] = terms.label_of if terms is not None else str
-    sql, values = statement(c, offset=offset, limit=limit, facets=facets, details=details)
-    await _make_planner_settings(session)
+    sql, values = statement(
+        c, offset=offset, limit=limit, facets=facets, details=details, check=check
+    )
     rows = (await session.execute(_typed(sql, details), values)).all()
     total = 0
     hits: list[tuple[int, Hit]] = []
     shown = Details({}, {}, {}) if details else None
     counts = no_facets() if facets else {}
+    seen = None
     for row in rows:
         kind, service_id, key, score, d, n = row[:6]
         if kind == "hit":
@@ -410,10 +406,13 @@ async def search_rows(
             total = n
         elif kind == "taxonomy":
             counts["taxonomy"][label_of(uuid.UUID(key))] = n
+        elif kind == "check":
+            digest, *listed = key.split(" ")
+            seen = Seen(digest, frozenset(listed))
         else:
             facet, _, value = key.partition(":")
             counts.setdefault(facet, {})[value] = n
     if not total:
-        return Found(0, [])
+        return Found(0, [], seen=seen)
     ordered = [hit for _, hit in sorted(hits, key=itemgetter(0))]
-    return Found(total, ordered, counts, shown)
+    return Found(total, ordered, counts, shown, seen)

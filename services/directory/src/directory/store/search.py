@@ -274,13 +274,22 @@ async def search(
     facets: bool = True,
     details: bool = False,
     terms: Terms | None = None,
+    check: Sequence[str] | None = None,
 ) -> Found:
     """``details``: the page's ``Details`` too, where the search can read them with the
     page (PostgreSQL); otherwise ``Found.details`` is None. ``terms``: the taxonomy as the
-    search read it (``searching.complete``), if it did."""
+    search read it (``searching.complete``), if it did. ``check``: the query's words, to
+    read again what they were planned with (``Found.seen``; PostgreSQL)."""
     if on_postgres(session):
         return await search_rows(
-            session, c, offset=offset, limit=limit, facets=facets, details=details, terms=terms
+            session,
+            c,
+            offset=offset,
+            limit=limit,
+            facets=facets,
+            details=details,
+            terms=terms,
+            check=check,
         )
     return await search_rows_sqlite(session, c, offset=offset, limit=limit, facets=facets)
 

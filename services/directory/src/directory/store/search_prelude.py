@@ -1,40 +1,90 @@
-"""What a search reads before its statement is made: the taxonomy (its terms, the tree and
-the vocabulary's concepts are made again only when it changes) and which of the query's
-words the listings use (spelling). On PostgreSQL one statement reads the taxonomy's digest
-and the words and makes the search statement's planner settings for this transaction
-(``row_search.PLANNER_SETTINGS``): a search is then two round trips besides its
-transaction's, where it was four. SQLite reads the taxonomy and the words in turn."""
+"""What a search's words are planned with: the taxonomy (its terms, the tree and the
+vocabulary's concepts are made again only when it changes) and which of the query's words
+the listings use (spelling).
+
+On PostgreSQL, a question whose words this process has asked before reads nothing first: it
+is planned with the taxonomy and the words as they were last read (``assumed_prelude``),
+and the search statement reads them again (``row_search``'s check, ``Found.seen``); if
+they changed meanwhile, the search is planned and made again from them as they are now
+(``searching.find``). A question with new words reads the taxonomy's digest and the words
+in one statement first (``read_prelude``). SQLite reads the taxonomy and the words in turn.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, text
+from sqlalchemy import Engine, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import on_postgres
-from directory.store.row_search import PLANNER_SETTINGS, planner_settings_made
+from directory.store.search_types import Seen
 from directory.store.spelling import listed_words
-from directory.store.taxonomy import DIGEST_SQL, Terms, load_terms
+from directory.store.taxonomy import DIGEST_SQL, Terms, last_read, load_terms
 
-# The text is this module's and the two modules' constants; the words are bound.
+# The text is this module's and the taxonomy's digest; the words are bound.
 _PRELUDE = text(
-    f"SELECT {PLANNER_SETTINGS}, {DIGEST_SQL} AS digest, "  # noqa: S608
+    f"SELECT {DIGEST_SQL} AS digest, "  # noqa: S608
     "ARRAY(SELECT word FROM search_word WHERE word = ANY(:words)) AS listed"
 ).bindparams(bindparam("words", type_=ARRAY(String())))
+
+# Whether the listings use a word, as last read, per database: the words prescribers ask
+# are a few thousand, asked again and again. Bounded: when full it starts again.
+LISTED_UP_TO = 20_000
+_listed: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
 class Prelude:
     terms: Terms
     listed_words: set[str]  # the query's words that the listings use
+    digest: str | None = None  # PostgreSQL: the taxonomy's, as ``terms`` were read
+
+    def agrees_with(self, seen: Seen | None) -> bool:
+        """Whether a search statement saw the taxonomy and the words as this has them."""
+        return (
+            seen is not None
+            and seen.digest == self.digest
+            and seen.listed_words == self.listed_words
+        )
+
+
+def _remember(session: AsyncSession, words: Sequence[str], listed: set[str]) -> None:
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return
+    known = _listed.setdefault(bind, {})
+    if len(known) + len(words) > LISTED_UP_TO:
+        known.clear()
+    known.update((w, w in listed) for w in words)
 
 
 async def read_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude:
+    """The taxonomy and the words as they are now (a statement on PostgreSQL)."""
     if not on_postgres(session):
         return Prelude(await load_terms(session), await listed_words(session, words))
     row = (await session.execute(_PRELUDE, {"words": sorted(set(words))})).one()
-    planner_settings_made(session)
-    return Prelude(await load_terms(session, digest=row.digest), set(row.listed))
+    listed = set(row.listed)
+    _remember(session, words, listed)
+    terms = await load_terms(session, digest=row.digest)
+    # The digest of the rows the terms were made from (read again if it had changed).
+    read = last_read(session)
+    return Prelude(terms, listed, read[1] if read is not None else row.digest)
+
+
+def assumed_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude | None:
+    """The taxonomy and the words as last read, without a statement: on PostgreSQL, once
+    this process has read the taxonomy and each of ``words``; otherwise None. What it
+    assumes must be checked by the search (``Prelude.agrees_with``)."""
+    if not on_postgres(session):
+        return None
+    read = last_read(session)
+    bind = session.get_bind()
+    known = _listed.get(bind) if isinstance(bind, Engine) else None
+    if read is None or known is None or any(w not in known for w in words):
+        return None
+    terms, digest = read
+    return Prelude(terms, {w for w in words if known[w]}, digest)

@@ -64,9 +64,19 @@ class Details:
     places: dict[uuid.UUID, list[Place]]
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a search's words were planned with, as its statement saw it: the taxonomy's
+    digest and which of the words the listings use (``search_prelude``)."""
+
+    digest: str
+    listed_words: frozenset[str]
+
+
 @dataclass
 class Found:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     details: Details | None = None
+    seen: Seen | None = None  # when the search was asked to check (``row_search``)

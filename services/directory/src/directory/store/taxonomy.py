@@ -116,7 +116,7 @@ class Terms:
 
 
 # PostgreSQL: a digest of the taxonomy as ``load_terms`` reads it, for a search to ask with
-# the other things it reads first (``search_prelude``) instead of reading every term.
+# the other things it reads (``search_prelude``) instead of reading every term.
 DIGEST_SQL = (
     "(SELECT md5(coalesce(string_agg(concat_ws(chr(31), id, code, name, parent_id, "
     "CAST(synonyms AS text)), chr(30) ORDER BY id), '')) FROM taxonomy_term)"
@@ -148,6 +148,16 @@ class _Read:
 # digest) but makes the terms, the tree and the concepts again only when they differ, so a
 # change made by any replica is seen by the next request.
 _last: weakref.WeakKeyDictionary[Engine, _Read] = weakref.WeakKeyDictionary()
+
+
+def last_read(session: AsyncSession) -> tuple[Terms, str] | None:
+    """The taxonomy as this process last read it from the session's database, with its
+    digest (PostgreSQL; None before a first read with it)."""
+    bind = session.get_bind()
+    last = _last.get(bind) if isinstance(bind, Engine) else None
+    if last is None or last.digest is None:
+        return None
+    return last.terms, last.digest
 
 
 async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
