@@ -3,6 +3,7 @@ accepting; words with typos and synonyms; taxonomy with its descendants. Public.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text, update
+from sqlalchemy import Connection, Table, delete, event, text, update
+from sqlalchemy.dialects.postgresql import insert
 
 import directory
 from carethread.db import create_engine
@@ -157,7 +159,7 @@ async def test_a_synonym_another_replica_adds_is_understood_by_the_next_search(
     directory_client: httpx.AsyncClient, listed: dict[str, str], database_url: str
 ) -> None:
     # A search takes the vocabulary it read last unless the taxonomy has changed since
-    # (on PostgreSQL it asks for the taxonomy's digest, not its rows): a synonym written
+    # (on PostgreSQL it asks for the taxonomy's version, not its rows): a synonym written
     # by another process, not through this one, must be seen by the very next search.
     first = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
     assert first["query"]["needs"] == []
@@ -174,6 +176,52 @@ async def test_a_synonym_another_replica_adds_is_understood_by_the_next_search(
     after = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
     assert len(after["query"]["needs"]) == 1
     assert [i["name"] for i in after["items"]] == ["Archway Befriending"]
+
+
+@pytest.mark.postgres
+async def test_the_taxonomys_version_moves_with_what_a_search_reads_of_it(
+    postgres_url: str, auth: AuthSettings
+) -> None:
+    # A search knows its terms are the taxonomy's by its version (directory_0010's
+    # triggers), whoever writes the terms; an import's rewrite of them as they were
+    # must not make every replica read them again.
+    settings = DirectorySettings(
+        database_url=postgres_url, auth=auth, kafka=KafkaSettings(topic_prefix="test.")
+    )
+    async with running(create_app(settings, broker=InMemoryBroker())):
+        pass  # migrated
+    engine = create_engine(postgres_url)
+    T = TaxonomyTermRow.__table__
+    assert isinstance(T, Table)
+    befriending = T.c.code == "befriending"
+    try:
+        async with engine.begin() as connection:
+
+            async def version() -> int:
+                return int(await connection.scalar(text("SELECT version FROM taxonomy_version")))
+
+            before = await version()
+            rows = [dict(r._mapping) for r in await connection.execute(T.select())]
+            rewrite = insert(T).values(rows)
+            columns = {c.name: rewrite.excluded[c.name] for c in T.c if c.name != "id"}
+            await connection.execute(
+                rewrite.on_conflict_do_update(index_elements=["id"], set_=columns)
+            )
+            await connection.execute(update(T).where(befriending).values(description="Visits."))
+            assert await version() == before
+            await connection.execute(update(T).where(befriending).values(synonyms=["pals"]))
+            assert await version() == before + 1
+            new_term = {
+                "id": uuid.uuid4(),
+                "name": "Chess clubs",
+                "description": "",
+                "synonyms": [],
+            }
+            await connection.execute(insert(T).values(new_term))
+            await connection.execute(delete(T).where(T.c.id == new_term["id"]))
+            assert await version() == before + 3
+    finally:
+        await engine.dispose()
 
 
 async def test_a_word_a_listing_of_another_replica_starts_using_is_taken_as_written(

@@ -26,7 +26,7 @@ from directory.store.search_clauses import age_conditions, offer_conditions, ope
 from directory.store.search_rows import TAG_LEXEME
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit, Seen
-from directory.store.taxonomy import DIGEST_SQL, Terms, load_terms
+from directory.store.taxonomy import VERSION_SQL, Terms, load_terms
 
 _RESULT = (
     column("kind", String),
@@ -207,11 +207,11 @@ def _order(c: Criteria) -> str:
 
 def _check(words: Sequence[str], s: _Statement, others: str) -> str:
     """A row of what the search's words were planned with, as this statement sees it: the
-    taxonomy's digest, then those of ``words`` the listings use, after a space each."""
+    taxonomy's version, then those of ``words`` the listings use, after a space each."""
     asked = s.bind(sorted(set(words)), "text[]")
-    # Every value is bound; the text is this module's and the taxonomy's digest.
+    # Every value is bound; the text is this module's and the taxonomy's version.
     listed = f"ARRAY(SELECT word FROM search_word WHERE word = ANY({asked}) ORDER BY word)"  # noqa: S608
-    seen = f"array_to_string(array_prepend({DIGEST_SQL}, {listed}), ' ')"
+    seen = f"array_to_string(array_prepend({VERSION_SQL}, {listed}), ' ')"
     return f"SELECT 'check', NULL, {seen}, NULL, NULL, NULL{others}"
 
 
@@ -407,8 +407,8 @@ async def search_rows(
         elif kind == "taxonomy":
             counts["taxonomy"][label_of(uuid.UUID(key))] = n
         elif kind == "check":
-            digest, *listed = key.split(" ")
-            seen = Seen(digest, frozenset(listed))
+            version, *listed = key.split(" ")
+            seen = Seen(version, frozenset(listed))
         else:
             facet, _, value = key.partition(":")
             counts.setdefault(facet, {})[value] = n

@@ -6,7 +6,7 @@ On PostgreSQL, a question whose words this process has asked before reads nothin
 is planned with the taxonomy and the words as they were last read (``assumed_prelude``),
 and the search statement reads them again (``row_search``'s check, ``Found.seen``); if
 they changed meanwhile, the search is planned and made again from them as they are now
-(``searching.find``). A question with new words reads the taxonomy's digest and the words
+(``searching.find``). A question with new words reads the taxonomy's version and the words
 in one statement first (``read_prelude``). SQLite reads the taxonomy and the words in turn.
 """
 
@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carethread.db import on_postgres
 from directory.store.search_types import Seen
 from directory.store.spelling import listed_words
-from directory.store.taxonomy import DIGEST_SQL, Terms, last_read, load_terms
+from directory.store.taxonomy import VERSION_SQL, Terms, last_read, load_terms
 
-# The text is this module's and the taxonomy's digest; the words are bound.
+# The text is this module's and the taxonomy's version; the words are bound.
 _PRELUDE = text(
-    f"SELECT {DIGEST_SQL} AS digest, "  # noqa: S608
+    f"SELECT {VERSION_SQL} AS version, "  # noqa: S608
     "ARRAY(SELECT word FROM search_word WHERE word = ANY(:words)) AS listed"
 ).bindparams(bindparam("words", type_=ARRAY(String())))
 
@@ -41,13 +41,13 @@ _listed: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDic
 class Prelude:
     terms: Terms
     listed_words: set[str]  # the query's words that the listings use
-    digest: str | None = None  # PostgreSQL: the taxonomy's, as ``terms`` were read
+    version: str | None = None  # PostgreSQL: the taxonomy's, as ``terms`` were read
 
     def agrees_with(self, seen: Seen | None) -> bool:
         """Whether a search statement saw the taxonomy and the words as this has them."""
         return (
             seen is not None
-            and seen.digest == self.digest
+            and seen.version == self.version
             and seen.listed_words == self.listed_words
         )
 
@@ -69,10 +69,10 @@ async def read_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude:
     row = (await session.execute(_PRELUDE, {"words": sorted(set(words))})).one()
     listed = set(row.listed)
     _remember(session, words, listed)
-    terms = await load_terms(session, digest=row.digest)
-    # The digest of the rows the terms were made from (read again if it had changed).
+    terms = await load_terms(session, version=row.version)
+    # The version of the rows the terms were made from (read again if it had changed).
     read = last_read(session)
-    return Prelude(terms, listed, read[1] if read is not None else row.digest)
+    return Prelude(terms, listed, read[1] if read is not None else row.version)
 
 
 def assumed_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude | None:
@@ -86,5 +86,5 @@ def assumed_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude | No
     known = _listed.get(bind) if isinstance(bind, Engine) else None
     if read is None or known is None or any(w not in known for w in words):
         return None
-    terms, digest = read
-    return Prelude(terms, {w for w in words if known[w]}, digest)
+    terms, version = read
+    return Prelude(terms, {w for w in words if known[w]}, version)

@@ -67,9 +67,9 @@ class Details:
 @dataclass(frozen=True)
 class Seen:
     """What a search's words were planned with, as its statement saw it: the taxonomy's
-    digest and which of the words the listings use (``search_prelude``)."""
+    version and which of the words the listings use (``search_prelude``)."""
 
-    digest: str
+    version: str
     listed_words: frozenset[str]
 
 

@@ -115,14 +115,12 @@ class Terms:
         return {w for c in self.concepts for w in c.words}
 
 
-# PostgreSQL: a digest of the taxonomy as ``load_terms`` reads it, for a search to ask with
-# the other things it reads (``search_prelude``) instead of reading every term.
-DIGEST_SQL = (
-    "(SELECT md5(coalesce(string_agg(concat_ws(chr(31), id, code, name, parent_id, "
-    "CAST(synonyms AS text)), chr(30) ORDER BY id), '')) FROM taxonomy_term)"
-)
-_ROWS_WITH_DIGEST = text(
-    f"SELECT id, code, name, parent_id, synonyms, {DIGEST_SQL} AS digest "  # noqa: S608
+# PostgreSQL: the taxonomy's version (directory_0010: raised by every statement that changes
+# what ``load_terms`` reads, whoever makes it), for a search to ask with the other things it
+# reads (``search_prelude``) instead of reading every term.
+VERSION_SQL = "(SELECT CAST(version AS text) FROM taxonomy_version)"
+_ROWS_WITH_VERSION = text(
+    f"SELECT id, code, name, parent_id, synonyms, {VERSION_SQL} AS version "  # noqa: S608
     "FROM taxonomy_term ORDER BY id"
 ).columns(
     column("id", Uuid),
@@ -130,44 +128,44 @@ _ROWS_WITH_DIGEST = text(
     column("name", String),
     column("parent_id", Uuid),
     column("synonyms", JSON),
-    column("digest", String),
+    column("version", String),
 )
 
 
 @dataclass
 class _Read:
-    """The last taxonomy read from a database: its rows, their digest (PostgreSQL), its
+    """The last taxonomy read from a database: its rows, their version (PostgreSQL), its
     terms."""
 
     rows: list[tuple[Any, ...]]
-    digest: str | None
+    version: str | None
     terms: Terms
 
 
 # The last taxonomy read, per database: a search reads the rows (or, on PostgreSQL, their
-# digest) but makes the terms, the tree and the concepts again only when they differ, so a
+# version) but makes the terms, the tree and the concepts again only when they differ, so a
 # change made by any replica is seen by the next request.
 _last: weakref.WeakKeyDictionary[Engine, _Read] = weakref.WeakKeyDictionary()
 
 
 def last_read(session: AsyncSession) -> tuple[Terms, str] | None:
     """The taxonomy as this process last read it from the session's database, with its
-    digest (PostgreSQL; None before a first read with it)."""
+    version (PostgreSQL; None before a first read with it)."""
     bind = session.get_bind()
     last = _last.get(bind) if isinstance(bind, Engine) else None
-    if last is None or last.digest is None:
+    if last is None or last.version is None:
         return None
-    return last.terms, last.digest
+    return last.terms, last.version
 
 
-async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
-    """The taxonomy. ``digest`` (``DIGEST_SQL``, read in this transaction): the terms last
-    read are taken as they are, without reading them again, if their digest is the same."""
+async def load_terms(session: AsyncSession, version: str | None = None) -> Terms:
+    """The taxonomy. ``version`` (``VERSION_SQL``, read in this transaction): the terms last
+    read are taken as they are, without reading them again, if their version is the same."""
     bind = session.get_bind()
     last = _last.get(bind) if isinstance(bind, Engine) else None
-    if digest is not None and last is not None and last.digest == digest:
+    if version is not None and last is not None and last.version == version:
         return last.terms
-    rows, read_digest = await _read_rows(session)
+    rows, read_version = await _read_rows(session)
     if last is not None and last.rows == rows:
         terms = last.terms
     else:
@@ -175,16 +173,16 @@ async def load_terms(session: AsyncSession, digest: str | None = None) -> Terms:
             [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows]
         )
     if isinstance(bind, Engine):
-        _last[bind] = _Read(rows, read_digest, terms)
+        _last[bind] = _Read(rows, read_version, terms)
     return terms
 
 
 async def _read_rows(session: AsyncSession) -> tuple[list[tuple[Any, ...]], str | None]:
-    """The terms' rows in id order and, on PostgreSQL, their digest, read in one statement
-    (one snapshot) so that the digest remembered is the one of these very rows."""
+    """The terms' rows in id order and, on PostgreSQL, their version, read in one statement
+    (one snapshot) so that the version remembered is the one of these very rows."""
     if not on_postgres(session):
         T = TaxonomyTermRow.__table__
         query = select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
         return [tuple(r) for r in await session.execute(query)], None
-    read = [tuple(r) for r in await session.execute(_ROWS_WITH_DIGEST)]
+    read = [tuple(r) for r in await session.execute(_ROWS_WITH_VERSION)]
     return [r[:-1] for r in read], read[0][-1] if read else None
