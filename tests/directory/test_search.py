@@ -32,6 +32,12 @@ MIGRATIONS = Path(directory.__file__).parent / "migrations"
 PLANNING = ["plan_cache_mode", "max_parallel_workers_per_gather"]
 
 
+def settings_on(database_url: str, auth: AuthSettings) -> DirectorySettings:
+    return DirectorySettings(
+        database_url=database_url, auth=auth, kafka=KafkaSettings(topic_prefix="test.")
+    )
+
+
 def at(postcode: str, name: str) -> list[dict[str, Any]]:
     return [{"name": name, "postcode": postcode}]
 
@@ -185,9 +191,7 @@ async def test_the_taxonomys_version_moves_with_what_a_search_reads_of_it(
     # A search knows its terms are the taxonomy's by its version (directory_0010's
     # triggers), whoever writes the terms; an import's rewrite of them as they were
     # must not make every replica read them again.
-    settings = DirectorySettings(
-        database_url=postgres_url, auth=auth, kafka=KafkaSettings(topic_prefix="test.")
-    )
+    settings = settings_on(postgres_url, auth)
     async with running(create_app(settings, broker=InMemoryBroker())):
         pass  # migrated
     engine = create_engine(postgres_url)
@@ -255,9 +259,7 @@ async def test_a_word_a_listing_of_another_replica_starts_using_is_taken_as_writ
 async def test_a_question_asked_again_is_one_statement_on_postgres(
     postgres_url: str, auth: AuthSettings
 ) -> None:
-    settings = DirectorySettings(
-        database_url=postgres_url, auth=auth, kafka=KafkaSettings(topic_prefix="test.")
-    )
+    settings = settings_on(postgres_url, auth)
     app = create_app(settings, broker=InMemoryBroker())
     async with running(app) as client:
         r = await client.post("/api/v1/services", json=listing(), headers=curator(auth))

@@ -132,38 +132,27 @@ async def find(
     changed (a synonym added, a word first used by a listing), the search is planned with
     them as they are now and made again. A question asked again is then one statement."""
     words = query_tokens(q or "")
+
+    async def planned_with(prelude: Prelude, *, check: bool) -> tuple[Found, Understood]:
+        criteria, understood = await complete(uow, base, q=q, taxonomy=taxonomy, prelude=prelude)
+        found = await search(
+            uow.session,
+            criteria,
+            offset=offset,
+            limit=limit,
+            details=True,
+            terms=understood.terms,
+            check=words if check else None,
+        )
+        return found, understood
+
     assumed = assumed_prelude(uow.session, words)
     if assumed is not None:
         try:
-            found, understood = await _search(uow, base, q, taxonomy, offset, limit, assumed)
+            found, understood = await planned_with(assumed, check=True)
         except InvalidInput:
             pass  # a term named may be new since the taxonomy was read: asked again below
         else:
             if assumed.agrees_with(found.seen):
                 return found, understood
-    prelude = await read_prelude(uow.session, words)
-    return await _search(uow, base, q, taxonomy, offset, limit, prelude, check=False)
-
-
-async def _search(
-    uow: UnitOfWork,
-    base: Criteria,
-    q: str | None,
-    taxonomy: list[str],
-    offset: int,
-    limit: int,
-    prelude: Prelude,
-    *,
-    check: bool = True,
-) -> tuple[Found, Understood]:
-    criteria, understood = await complete(uow, base, q=q, taxonomy=taxonomy, prelude=prelude)
-    found = await search(
-        uow.session,
-        criteria,
-        offset=offset,
-        limit=limit,
-        details=True,
-        terms=understood.terms,
-        check=query_tokens(q or "") if check else None,
-    )
-    return found, understood
+    return await planned_with(await read_prelude(uow.session, words), check=False)
