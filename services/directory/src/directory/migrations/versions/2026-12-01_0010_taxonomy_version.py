@@ -4,8 +4,8 @@ same transaction, whoever writes it. A search asks for it beside its page to kno
 terms it planned with are still the taxonomy's (``store/search_prelude.py``); it asked for an
 md5 digest of every term before, which took 0.6-0.7 ms of a search's execution with 41 terms
 (on a slow day of the benchmark host) and grows with the taxonomy (an imported LGA list has
-hundreds). An upsert that writes terms as they were (an
-import's every page) leaves it alone. Nothing to do on SQLite, which reads the terms.
+hundreds). An upsert that writes terms as they were (an import's every page) leaves it
+alone. Nothing to do on SQLite, which reads the terms.
 
 Revision ID: directory_0010
 Revises: directory_0009
