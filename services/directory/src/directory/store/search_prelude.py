@@ -12,15 +12,15 @@ in one statement first (``read_prelude``). SQLite reads the taxonomy and the wor
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, String, bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import on_postgres
+from directory.store.per_database import PerDatabase
 from directory.store.search_types import Seen
 from directory.store.spelling import listed_words
 from directory.store.taxonomy import VERSION_SQL, Terms, last_read, load_terms
@@ -34,14 +34,16 @@ _PRELUDE = text(
 # Whether the listings use a word, as last read, per database: the words prescribers ask
 # are a few thousand, asked again and again. Bounded: when full it starts again.
 LISTED_UP_TO = 20_000
-_listed: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
+_listed: PerDatabase[dict[str, bool]] = PerDatabase()
 
 
 @dataclass(frozen=True)
 class Prelude:
     terms: Terms
     listed_words: set[str]  # the query's words that the listings use
-    version: str | None = None  # PostgreSQL: the taxonomy's, as ``terms`` were read
+    # Assumed (``assumed_prelude``): the taxonomy's version ``terms`` were read with, which
+    # the search checks; read now, nothing to check.
+    version: str | None = None
 
     def agrees_with(self, seen: Seen | None) -> bool:
         """Whether a search statement saw the taxonomy and the words as this has them."""
@@ -53,10 +55,7 @@ class Prelude:
 
 
 def _remember(session: AsyncSession, words: Sequence[str], listed: set[str]) -> None:
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):
-        return
-    known = _listed.setdefault(bind, {})
+    known = _listed.setdefault(session, dict)
     if len(known) + len(words) > LISTED_UP_TO:
         known.clear()
     known.update((w, w in listed) for w in words)
@@ -69,10 +68,7 @@ async def read_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude:
     row = (await session.execute(_PRELUDE, {"words": sorted(set(words))})).one()
     listed = set(row.listed)
     _remember(session, words, listed)
-    terms = await load_terms(session, version=row.version)
-    # The version of the rows the terms were made from (read again if it had changed).
-    read = last_read(session)
-    return Prelude(terms, listed, read[1] if read is not None else row.version)
+    return Prelude(await load_terms(session, version=row.version), listed)
 
 
 def assumed_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude | None:
@@ -82,8 +78,7 @@ def assumed_prelude(session: AsyncSession, words: Sequence[str]) -> Prelude | No
     if not on_postgres(session):
         return None
     read = last_read(session)
-    bind = session.get_bind()
-    known = _listed.get(bind) if isinstance(bind, Engine) else None
+    known = _listed.get(session)
     if read is None or known is None or any(w not in known for w in words):
         return None
     terms, version = read

@@ -5,14 +5,14 @@ first letter and similar length)."""
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import on_postgres
 from directory.domain.search import allowed_typos, best_correction
+from directory.store.per_database import PerDatabase
 from directory.store.tables import SearchWordRow
 
 # Near words of a misspelling, per database, for a minute: finding them is the costliest
@@ -20,15 +20,12 @@ from directory.store.tables import SearchWordRow
 # typos come again and again. A word that becomes known is still seen at once (the known
 # words are looked up every time); only a new closer candidate waits for the minute.
 NEAR_WORDS_FOR_S = 60.0
-_near_words: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, frozenset[str]]]] = (
-    weakref.WeakKeyDictionary()
-)
+_near_words: PerDatabase[dict[str, tuple[float, frozenset[str]]]] = PerDatabase()
 
 
 async def _near(session: AsyncSession, word: str) -> frozenset[str]:
     W = SearchWordRow.__table__
-    bind = session.get_bind()
-    cache = _near_words.setdefault(bind, {}) if isinstance(bind, Engine) else {}
+    cache = _near_words.setdefault(session, dict)
     now = time.monotonic()
     if (hit := cache.get(word)) is not None and now - hit[0] < NEAR_WORDS_FOR_S:
         return hit[1]

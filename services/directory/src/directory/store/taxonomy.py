@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import JSON, Engine, String, Uuid, column, select, text
+from sqlalchemy import JSON, String, Uuid, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carethread.db import on_postgres
@@ -21,6 +20,7 @@ from directory.domain.search import (
     plan,
     tokens,
 )
+from directory.store.per_database import PerDatabase
 from directory.store.tables import TaxonomyTermRow
 
 
@@ -145,14 +145,13 @@ class _Read:
 # The last taxonomy read, per database: a search reads the rows (or, on PostgreSQL, their
 # version) but makes the terms, the tree and the concepts again only when they differ, so a
 # change made by any replica is seen by the next request.
-_last: weakref.WeakKeyDictionary[Engine, _Read] = weakref.WeakKeyDictionary()
+_last: PerDatabase[_Read] = PerDatabase()
 
 
 def last_read(session: AsyncSession) -> tuple[Terms, str] | None:
     """The taxonomy as this process last read it from the session's database, with its
     version (PostgreSQL; None before a first read with it)."""
-    bind = session.get_bind()
-    last = _last.get(bind) if isinstance(bind, Engine) else None
+    last = _last.get(session)
     if last is None or last.version is None:
         return None
     return last.terms, last.version
@@ -161,8 +160,7 @@ def last_read(session: AsyncSession) -> tuple[Terms, str] | None:
 async def load_terms(session: AsyncSession, version: str | None = None) -> Terms:
     """The taxonomy. ``version`` (``VERSION_SQL``, read in this transaction): the terms last
     read are taken as they are, without reading them again, if their version is the same."""
-    bind = session.get_bind()
-    last = _last.get(bind) if isinstance(bind, Engine) else None
+    last = _last.get(session)
     if version is not None and last is not None and last.version == version:
         return last.terms
     rows, read_version = await _read_rows(session)
@@ -172,8 +170,7 @@ async def load_terms(session: AsyncSession, version: str | None = None) -> Terms
         terms = Terms(
             [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows]
         )
-    if isinstance(bind, Engine):
-        _last[bind] = _Read(rows, read_version, terms)
+    _last.set(session, _Read(rows, read_version, terms))
     return terms
 
 
