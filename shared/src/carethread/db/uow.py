@@ -13,6 +13,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from carethread.db.engine import on_postgres
+
 
 class UnitOfWork:
     def __init__(
@@ -33,12 +35,8 @@ class UnitOfWork:
         return self._session
 
     @property
-    def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
-
-    @property
     def is_postgres(self) -> bool:
-        return self.dialect == "postgresql"
+        return on_postgres(self.session)
 
     async def only_reads(self) -> None:
         """Say, before its first statement, that this unit of work only reads. On

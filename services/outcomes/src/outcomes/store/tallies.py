@@ -63,13 +63,9 @@ def _columns_of(unit: Unit) -> list[str]:
     return sorted(names)
 
 
-def _postgres(session: Session) -> bool:
-    return on_postgres(session)
-
-
 def lock_people(session: Session, people: Collection[uuid.UUID]) -> None:
     """One advisory lock per person, in one order for every writer (no deadlocks)."""
-    if not people or not _postgres(session):
+    if not people or not on_postgres(session):
         return  # SQLite has one writer at a time
     keys = sorted(p.int & (2**63 - 1) for p in people)
     session.execute(
@@ -148,7 +144,7 @@ def _add(session: Session, moved: dict[tallies.TallyKey, tallies.Tally]) -> None
     ]
     if not rows:
         return
-    dialect: Any = postgresql if _postgres(session) else sqlite
+    dialect: Any = postgresql if on_postgres(session) else sqlite
     table = T.__table__
     stmt = dialect.insert(table)
     # One statement (compiled once, cached), executed for every row in one round of the
@@ -168,7 +164,7 @@ def _add(session: Session, moved: dict[tallies.TallyKey, tallies.Tally]) -> None
 def _day(session: Session, column: Any) -> ColumnElement[Any]:
     if isinstance(column.type, Date):
         day: ColumnElement[Any] = column
-    elif _postgres(session):
+    elif on_postgres(session):
         day = cast(func.timezone("UTC", column), Date)
     else:
         day = func.date(column)  # SQLite keeps UTC timestamps as text
@@ -218,7 +214,7 @@ def rebuild(session: Session, indicators: Sequence[Indicator] = INDICATORS) -> N
     """Count the tallies of ``indicators`` afresh from their units. Writers keeping
     tallies wait meanwhile (PostgreSQL), so none is counted twice or missed."""
     session.flush()
-    if _postgres(session):
+    if on_postgres(session):
         session.execute(text("LOCK TABLE indicator_tally IN SHARE ROW EXCLUSIVE MODE"))
     for indicator in indicators:
         _rebuild_one(session, indicator)
