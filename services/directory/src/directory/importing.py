@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from carethread.auth import Principal
@@ -28,7 +27,6 @@ from directory.store import listings as store
 from directory.store.tables import ServiceRow, TaxonomyRow, TaxonomyTermRow
 from directory.store.taxonomy import Term, Terms, load_terms
 
-AUTOMATIC_PLANS = text("SET LOCAL plan_cache_mode = auto")
 log = get_logger(__name__)
 COUNTED = {
     Change.PUBLISHED: "published",
@@ -186,11 +184,7 @@ async def import_page(
     report.services = len(items)
     async with uow_factory() as uow:
         try:
-            if uow.is_postgres:
-                # The directory's connections plan every statement for its values (app.py),
-                # right for searches; a page runs the same writes for each of hundreds of
-                # rows, which PostgreSQL may plan once (a quarter of an import's time).
-                await uow.session.execute(AUTOMATIC_PLANS)
+            await store.plan_repeated_writes_once(uow.session)
             await save_terms(uow, [t for item in items if item.listing for t in item.terms])
             terms = await load_terms(uow.session)
             outcomes = await _outcomes(uow, items, terms, principal, now)
