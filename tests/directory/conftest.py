@@ -6,20 +6,16 @@ import httpx
 import pytest
 
 from carethread.messaging import InMemoryBroker
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import running
 from directory.app import create_app
 from directory.settings import DirectorySettings
+from tests.directory.support import settings_on
 
 
 @pytest.fixture
 def directory_settings(database_url: str, auth: AuthSettings) -> DirectorySettings:
-    return DirectorySettings(
-        database_url=database_url,
-        auth=auth,
-        kafka=KafkaSettings(topic_prefix="test."),
-        log_json=False,
-    )
+    return settings_on(database_url, auth)
 
 
 @pytest.fixture

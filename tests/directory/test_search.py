@@ -4,6 +4,8 @@ accepting; words with typos and synonyms; taxonomy with its descendants. Public.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,14 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from sqlalchemy import Connection, Table, delete, event, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 import directory
 from carethread.db import create_engine
 from carethread.messaging import InMemoryBroker
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import running
 from directory.app import create_app
 from directory.domain.geo import haversine_km
@@ -25,17 +28,26 @@ from directory.places import find_postcode
 from directory.settings import DirectorySettings
 from directory.store import search as search_store
 from directory.store.tables import TaxonomyTermRow
-from tests.directory.support import curator, listing
+from tests.directory.support import curator, listing, settings_on
 
 SEARCH = "/api/v1/services/search"
 MIGRATIONS = Path(directory.__file__).parent / "migrations"
 PLANNING = ["plan_cache_mode", "max_parallel_workers_per_gather"]
 
 
-def settings_on(database_url: str, auth: AuthSettings) -> DirectorySettings:
-    return DirectorySettings(
-        database_url=database_url, auth=auth, kafka=KafkaSettings(topic_prefix="test.")
-    )
+@dataclass(frozen=True)
+class Running:
+    app: FastAPI
+    client: httpx.AsyncClient
+    database_url: str
+
+
+@pytest.fixture
+async def postgres_directory(postgres_url: str, auth: AuthSettings) -> AsyncIterator[Running]:
+    """The directory on its own PostgreSQL database (migrated), for what only it does."""
+    app = create_app(settings_on(postgres_url, auth), broker=InMemoryBroker())
+    async with running(app) as client:
+        yield Running(app, client, postgres_url)
 
 
 def at(postcode: str, name: str) -> list[dict[str, Any]]:
@@ -186,15 +198,12 @@ async def test_a_synonym_another_replica_adds_is_understood_by_the_next_search(
 
 @pytest.mark.postgres
 async def test_the_taxonomys_version_moves_with_what_a_search_reads_of_it(
-    postgres_url: str, auth: AuthSettings
+    postgres_directory: Running,
 ) -> None:
     # A search knows its terms are the taxonomy's by its version (directory_0010's
     # triggers), whoever writes the terms; an import's rewrite of them as they were
     # must not make every replica read them again.
-    settings = settings_on(postgres_url, auth)
-    async with running(create_app(settings, broker=InMemoryBroker())):
-        pass  # migrated
-    engine = create_engine(postgres_url)
+    engine = create_engine(postgres_directory.database_url)
     T = TaxonomyTermRow.__table__
     assert isinstance(T, Table)
     befriending = T.c.code == "befriending"
@@ -256,25 +265,27 @@ async def test_a_word_a_listing_of_another_replica_starts_using_is_taken_as_writ
 
 
 @pytest.mark.postgres
-async def test_a_question_asked_again_is_one_statement_on_postgres(
-    postgres_url: str, auth: AuthSettings
+async def test_a_question_asked_again_is_one_statement_without_a_transaction_on_postgres(
+    postgres_directory: Running, auth: AuthSettings
 ) -> None:
-    settings = settings_on(postgres_url, auth)
-    app = create_app(settings, broker=InMemoryBroker())
-    async with running(app) as client:
-        r = await client.post("/api/v1/services", json=listing(), headers=curator(auth))
-        assert r.status_code == 201, r.text
-        question = {"q": "lonely visits", "postcode": "N19 3NU", "radius_km": 2, "age": 70}
-        assert await names(client, **question) == ["Archway Befriending"]
-        statements: list[str] = []
-        engine = app.state.runtime.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        assert await names(client, **question) == ["Archway Befriending"]
-        assert len(statements) == 1
-        # And each connection plans every statement for its own values, with no workers.
-        async with app.state.runtime.uow() as uow:
-            shown = [await uow.session.scalar(text(f"SHOW {name}")) for name in PLANNING]
-        assert shown == ["force_custom_plan", "0"]
+    client, runtime = postgres_directory.client, postgres_directory.app.state.runtime
+    r = await client.post("/api/v1/services", json=listing(), headers=curator(auth))
+    assert r.status_code == 201, r.text
+    question = {"q": "lonely visits", "postcode": "N19 3NU", "radius_km": 2, "age": 70}
+    assert await names(client, **question) == ["Archway Befriending"]
+    # Each statement with the isolation its connection ran it in (autocommit: no BEGIN).
+    statements: list[tuple[str, object]] = []
+
+    def seen(connection: Connection, _: object, statement: str, *__: object) -> None:
+        statements.append((statement, connection.get_execution_options().get("isolation_level")))
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    assert await names(client, **question) == ["Archway Befriending"]
+    assert [isolation for _, isolation in statements] == ["AUTOCOMMIT"]
+    # And each connection plans every statement for its own values, with no workers.
+    async with runtime.uow() as uow:
+        shown = [await uow.session.scalar(text(f"SHOW {name}")) for name in PLANNING]
+    assert shown == ["force_custom_plan", "0"]
 
 
 async def test_a_need_is_met_by_a_tag_below_it_that_no_word_of_the_listing_names(
