@@ -16,6 +16,7 @@ from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import Connection, Table, delete, event, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import directory
 from carethread.db import create_engine
@@ -28,6 +29,7 @@ from directory.places import find_postcode
 from directory.settings import DirectorySettings
 from directory.store import search as search_store
 from directory.store.tables import TaxonomyTermRow
+from directory.store.taxonomy import load_terms
 from tests.directory.support import curator, listing, settings_on
 
 SEARCH = "/api/v1/services/search"
@@ -292,7 +294,7 @@ async def test_a_need_is_met_by_a_tag_below_it_that_no_word_of_the_listing_names
     directory_client: httpx.AsyncClient, auth: AuthSettings, listed: dict[str, str]
 ) -> None:
     # Social groups sit below isolation; nothing in this listing says lonely or isolated.
-    # On PostgreSQL the tag is a lexeme of the search row's tsvector (``term:<id>``): the
+    # On PostgreSQL the tag is a lexeme of the search row's tsvector (``#term:<id>``): the
     # need is asked as one tsquery of its phrases or its terms.
     chess = listing(
         "Highgate Chess Circle",
@@ -309,6 +311,106 @@ async def test_a_need_is_met_by_a_tag_below_it_that_no_word_of_the_listing_names
     ]
     near = await names(directory_client, q="lonely", postcode="N6 4AB", radius_km=1)
     assert near == ["Highgate Chess Circle"]
+
+
+async def test_a_word_that_begins_a_tags_lexeme_finds_only_listings_with_such_a_word(
+    directory_client: httpx.AsyncClient, listed: dict[str, str]
+) -> None:
+    # A query word is a prefix ("term" finds "terms"); the tags in the search rows'
+    # tsvectors must not be found by it, as "term:<id>" was by every word from "t" to "term".
+    assert await names(directory_client, q="term") == ["Islington Counselling Service"]
+    assert await names(directory_client, q="ter") == ["Islington Counselling Service"]
+
+
+async def _phrases_as_the_rows_carry_them(connection: AsyncConnection) -> dict[str, int]:
+    """Each phrase of ``search_phrase`` with how many rows carry it; fails if a row carries
+    one its words do not hold, or misses one they do."""
+    wrong = await connection.execute(
+        text(
+            """SELECT p.phrase, r.service_id FROM search_phrase p, service_search r
+            JOIN service s ON s.id = r.service_id
+            WHERE (s.search_vector @@ p.query)
+                <> (r.search_vector @@ CAST(quote_literal('#phrase:' || p.phrase) AS tsquery))"""
+        )
+    )
+    assert wrong.all() == []
+    stray = await connection.scalar(
+        text(
+            """SELECT count(*) FROM service_search, unnest(tsvector_to_array(search_vector)) l
+            WHERE l LIKE '#phrase:%' AND substr(l, 9) NOT IN (SELECT phrase FROM search_phrase)"""
+        )
+    )
+    assert stray == 0
+    counted = await connection.execute(
+        text(
+            """SELECT p.phrase, count(r.service_id) FROM search_phrase p
+            LEFT JOIN service_search r
+                ON r.search_vector @@ CAST(quote_literal('#phrase:' || p.phrase) AS tsquery)
+            GROUP BY p.phrase"""
+        )
+    )
+    return {phrase: n for phrase, n in counted.all()}
+
+
+@pytest.mark.postgres
+async def test_the_taxonomys_phrases_are_lexemes_of_the_rows_whose_words_hold_them(
+    postgres_directory: Running, auth: AuthSettings
+) -> None:
+    # A need's phrase ("lunch club") is asked of the rows' index as one lexeme, which the
+    # rows whose words hold it carry (directory_0011): whoever changes the taxonomy, the
+    # phrases and the rows' lexemes change with it, and a listing saved later carries the
+    # phrases as they are then.
+    client, runtime = postgres_directory.client, postgres_directory.app.state.runtime
+    for body in (
+        listing("Holloway Tea Dance", description="A tea dance every Friday afternoon."),
+        listing("Tufnell Park Socials", description="Dance classes, then tea and biscuits."),
+    ):
+        r = await client.post("/api/v1/services", json=body, headers=curator(auth))
+        assert r.status_code == 201, r.text
+    async with runtime.uow() as uow:
+        terms = await load_terms(uow.session)
+    spoken = {p for c in terms.concepts for p in c.phrases if len(p) > 1}
+    assert terms.indexed_phrases == spoken  # one tokenisation, in SQL and in Python
+    engine = create_engine(postgres_directory.database_url)
+    meals = TaxonomyTermRow.__table__.c.code == "community-meals"
+    try:
+        async with engine.begin() as connection:
+            carried = await _phrases_as_the_rows_carry_them(connection)
+            assert set(carried) == {" ".join(p) for p in spoken}
+            assert "tea dance" not in carried
+            await connection.execute(
+                update(TaxonomyTermRow).where(meals).values(synonyms=["tea dance"])
+            )
+            assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 1
+    finally:
+        await engine.dispose()
+    asked: list[dict[str, Any]] = []
+
+    def seen(_: Connection, __: object, statement: str, parameters: Any, *___: object) -> None:
+        asked.append(parameters)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    assert await names(client, q="tea dance") == ["Holloway Tea Dance"]
+    assert any("'#phrase:tea dance'" in str(p) for p in asked)  # the lexeme was asked
+    event.remove(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    later = listing("Lido Tea Dance", description="Tea dance by the pool on Sundays.")
+    r = await client.post("/api/v1/services", json=later, headers=curator(auth))
+    assert r.status_code == 201, r.text
+    assert sorted(await names(client, q="tea dance")) == ["Holloway Tea Dance", "Lido Tea Dance"]
+    engine = create_engine(postgres_directory.database_url)
+    try:
+        async with engine.begin() as connection:
+            assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 2
+            await connection.execute(update(TaxonomyTermRow).where(meals).values(synonyms=[]))
+            assert "tea dance" not in await _phrases_as_the_rows_carry_them(connection)
+    finally:
+        await engine.dispose()
+    # Plain words again: both words anywhere.
+    assert sorted(await names(client, q="tea dance")) == [
+        "Holloway Tea Dance",
+        "Lido Tea Dance",
+        "Tufnell Park Socials",
+    ]
 
 
 async def test_words_rank_the_name_above_the_description(

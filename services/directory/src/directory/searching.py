@@ -111,6 +111,7 @@ async def complete(
             base,
             plan=understood.plan,
             concept_term_ids=understood.concept_term_ids,
+            indexed_phrases=terms.indexed_phrases,
             term_ids=resolve_terms(terms, taxonomy, "taxonomy") if taxonomy else (),
         ),
         understood,

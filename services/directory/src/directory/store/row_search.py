@@ -23,7 +23,7 @@ from directory.domain.geo import EARTH_RADIUS_KM, box_around, cells_around
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
 from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
-from directory.store.search_rows import TAG_LEXEME
+from directory.store.search_rows import PHRASE_LEXEME, TAG_LEXEME
 from directory.store.search_terms import any_words, phrase_postgres
 from directory.store.search_types import Criteria, Details, Found, Hit, Seen
 from directory.store.taxonomy import VERSION_SQL, Terms, load_terms
@@ -150,19 +150,29 @@ def _matches(expression: str, s: _Statement) -> str:
 
 def _text_conditions(c: Criteria, s: _Statement) -> list[str]:
     """Every word must match; every concept must be met by a tag or by its phrases. The
-    row's tsvector holds its tags as lexemes (``TAG_LEXEME``), so each is one question of
-    the tsvector's index, which the radius's cells share."""
+    row's tsvector holds its tags and the taxonomy's phrases its words hold as lexemes
+    (``TAG_LEXEME``, ``PHRASE_LEXEME``), so each is one question of the tsvector's index,
+    which the radius's cells share; a phrase the rows do not carry (one word, or new since
+    the taxonomy was read) is asked as words in sequence."""
     assert c.plan is not None
     out = []
     if c.plan.words:
         out.append(_matches(" & ".join(f"{w}:*" for w in c.plan.words), s))
     for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
-        phrases = s.bind(" | ".join(phrase_postgres(p) for p in concept.phrases))
-        query = f"to_tsquery('english'::regconfig, {phrases})"
-        if term_ids:
-            tags = " | ".join(f"'{TAG_LEXEME}{t}'" for t in term_ids)
-            query = f"({query} || CAST({s.bind(tags)} AS tsquery))"
-        out.append(f"search_vector @@ {query}")
+        # Lexemes as tsquery text: ids, and phrases' words (a-z, 0-9), need no escaping.
+        lexemes = [f"'{TAG_LEXEME}{t}'" for t in term_ids]
+        asked = []
+        for phrase in concept.phrases:
+            if phrase in c.indexed_phrases:
+                lexemes.append(f"'{PHRASE_LEXEME}{' '.join(phrase)}'")
+            else:
+                asked.append(phrase_postgres(phrase))
+        queries = []
+        if asked:
+            queries.append(f"to_tsquery('english'::regconfig, {s.bind(' | '.join(asked))})")
+        if lexemes:
+            queries.append(f"CAST({s.bind(' | '.join(lexemes))} AS tsquery)")
+        out.append(f"search_vector @@ ({' || '.join(queries)})")
     return out
 
 

@@ -41,10 +41,13 @@ from carethread.db import on_postgres
 from directory.domain.geo import CELL_LAT_DEG, CELL_LON_DEG, CELL_ROW
 
 SEPARATOR = "\x1f"  # closes every item of a SQLite row's facets and term_ids
-# PostgreSQL: each taxonomy term of a row is also a lexeme of its tsvector, ``term:<id>``
-# (English text never makes a lexeme with a colon), with no position: it counts for
-# nothing in ts_rank/ts_rank_cd, whose queries never name it.
-TAG_LEXEME = "term:"
+# PostgreSQL: each taxonomy term of a row is also a lexeme of its tsvector, ``#term:<id>``,
+# and so is each phrase of the taxonomy its words hold (directory_0011), ``#phrase:<words>``
+# (``search_phrase``). No position: they count for nothing in ts_rank/ts_rank_cd, whose
+# queries never name them. English text never makes a lexeme with a colon, and no query
+# word's prefix (``ter:*``) matches a lexeme starting with ``#``.
+TAG_LEXEME = "#term:"
+PHRASE_LEXEME = "#phrase:"
 
 # Not in the ORM's metadata: made by migrations (directory_0006, directory_0007); this is
 # its PostgreSQL shape (SQLite's facets and term_ids are text).
@@ -67,7 +70,7 @@ SEARCH_ROWS = Table(
     # and free, so that the facet counts are one unnest.
     Column("facets", ARRAY(Text)),
     Column("term_ids", ARRAY(Uuid)),
-    # The listing's, and its terms as lexemes (``TAG_LEXEME``).
+    # The listing's, its terms and its phrases as lexemes (``TAG_LEXEME``, ``PHRASE_LEXEME``).
     Column("search_vector", TSVECTOR),
     Column("cells", ARRAY(Integer)),  # the location's grid cell (``domain.geo.cell_of``)
 )
@@ -106,7 +109,9 @@ _BUILD = text(
                 'free:' || s.free::text],
         ARRAY(SELECT t.term_id FROM service_taxonomy t WHERE t.service_id = s.id),
         s.search_vector || array_to_tsvector(ARRAY(
-            SELECT :tag || t.term_id FROM service_taxonomy t WHERE t.service_id = s.id)),
+            SELECT :tag || t.term_id FROM service_taxonomy t WHERE t.service_id = s.id))
+            || array_to_tsvector(ARRAY(
+                SELECT :phrase || p.phrase FROM search_phrase p WHERE s.search_vector @@ p.query)),
         """  # noqa: S608
     + CELL_SQL
     + """
@@ -115,7 +120,11 @@ _BUILD = text(
     LEFT JOIN location l ON l.id = sal.location_id
     WHERE s.id = ANY(:ids)
     """
-).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("tag", TAG_LEXEME))
+).bindparams(
+    bindparam("ids", type_=ARRAY(Uuid())),
+    bindparam("tag", TAG_LEXEME),
+    bindparam("phrase", PHRASE_LEXEME),
+)
 
 
 # SQLite: the same rows, arrays as strings (``SEPARATOR``).

@@ -44,6 +44,8 @@ class Criteria:
     active: bool = True  # False: withdrawn listings only
     sort: str = "relevance"  # relevance | distance | name
     concept_term_ids: Sequence[Sequence[uuid.UUID]] = ()  # per plan concept, with descendants
+    # PostgreSQL: the phrases the search rows carry as lexemes (``Terms.indexed_phrases``).
+    indexed_phrases: frozenset[tuple[str, ...]] = frozenset()
 
 
 @dataclass(frozen=True)

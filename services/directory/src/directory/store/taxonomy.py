@@ -45,8 +45,13 @@ PLANNED_UP_TO = 10_000  # queries remembered by Terms.plan
 class Terms:
     """The whole taxonomy (tens to a few thousand rows), with what is derived from it."""
 
-    def __init__(self, terms: list[Term]) -> None:
+    def __init__(
+        self, terms: list[Term], indexed_phrases: frozenset[tuple[str, ...]] = frozenset()
+    ) -> None:
         self.by_id = {t.id: t for t in terms}
+        # PostgreSQL: the phrases the search rows carry as lexemes (directory_0011), as
+        # their words; a search asks those of the rows' index, the others as words.
+        self.indexed_phrases = indexed_phrases
         self.by_code = {t.code: t for t in terms if t.code}
         self._by_phrase: dict[tuple[str, ...], list[Term]] | None = None
         self._found: dict[str, Term | None] = {}
@@ -119,9 +124,15 @@ class Terms:
 # what ``load_terms`` reads, whoever makes it), for a search to ask with the other things it
 # reads (``search_prelude``) instead of reading every term.
 VERSION_SQL = "(SELECT CAST(version AS text) FROM taxonomy_version)"
+# The version and the phrases the search rows carry (directory_0011) first, in a row of
+# their own, then the terms.
 _ROWS_WITH_VERSION = text(
-    f"SELECT id, code, name, parent_id, synonyms, {VERSION_SQL} AS version "  # noqa: S608
-    "FROM taxonomy_term ORDER BY id"
+    f"""SELECT CAST(NULL AS uuid) AS id, NULL AS code, NULL AS name, CAST(NULL AS uuid)
+        AS parent_id, NULL AS synonyms, {VERSION_SQL} AS version,
+        ARRAY(SELECT phrase FROM search_phrase ORDER BY phrase) AS phrases
+    UNION ALL
+    SELECT id, code, name, parent_id, CAST(synonyms AS json), NULL, NULL FROM taxonomy_term
+    ORDER BY id NULLS FIRST"""  # noqa: S608
 ).columns(
     column("id", Uuid),
     column("code", String),
@@ -129,16 +140,18 @@ _ROWS_WITH_VERSION = text(
     column("parent_id", Uuid),
     column("synonyms", JSON),
     column("version", String),
+    column("phrases"),
 )
 
 
 @dataclass
 class _Read:
-    """The last taxonomy read from a database: its rows, their version (PostgreSQL), its
-    terms."""
+    """The last taxonomy read from a database: its rows, their version and the phrases the
+    search rows carry (PostgreSQL), its terms."""
 
     rows: list[tuple[Any, ...]]
     version: str | None
+    indexed_phrases: frozenset[tuple[str, ...]]
     terms: Terms
 
 
@@ -163,23 +176,28 @@ async def load_terms(session: AsyncSession, version: str | None = None) -> Terms
     last = _last.get(session)
     if version is not None and last is not None and last.version == version:
         return last.terms
-    rows, read_version = await _read_rows(session)
-    if last is not None and last.rows == rows:
+    rows, read_version, indexed = await _read_rows(session)
+    if last is not None and last.rows == rows and last.indexed_phrases == indexed:
         terms = last.terms
     else:
         terms = Terms(
-            [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows]
+            [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows],
+            indexed,
         )
-    _last.set(session, _Read(rows, read_version, terms))
+    _last.set(session, _Read(rows, read_version, indexed, terms))
     return terms
 
 
-async def _read_rows(session: AsyncSession) -> tuple[list[tuple[Any, ...]], str | None]:
-    """The terms' rows in id order and, on PostgreSQL, their version, read in one statement
-    (one snapshot) so that the version remembered is the one of these very rows."""
+async def _read_rows(
+    session: AsyncSession,
+) -> tuple[list[tuple[Any, ...]], str | None, frozenset[tuple[str, ...]]]:
+    """The terms' rows in id order and, on PostgreSQL, their version and the phrases the
+    search rows carry, read in one statement (one snapshot) so that what is remembered is
+    of these very rows."""
     if not on_postgres(session):
         T = TaxonomyTermRow.__table__
         query = select(T.c.id, T.c.code, T.c.name, T.c.parent_id, T.c.synonyms).order_by(T.c.id)
-        return [tuple(r) for r in await session.execute(query)], None
-    read = [tuple(r) for r in await session.execute(_ROWS_WITH_VERSION)]
-    return [r[:-1] for r in read], read[0][-1] if read else None
+        return [tuple(r) for r in await session.execute(query)], None, frozenset()
+    first, *rows = (await session.execute(_ROWS_WITH_VERSION)).all()
+    indexed = frozenset(tuple(phrase.split(" ")) for phrase in first.phrases)
+    return [tuple(r[:5]) for r in rows], first.version, indexed
