@@ -115,9 +115,9 @@ class Terms:
         return planned
 
     @cached_property
-    def concept_words(self) -> set[str]:
+    def concept_words(self) -> frozenset[str]:
         """Every word of a concept: known words, never corrected."""
-        return {w for c in self.concepts for w in c.words}
+        return frozenset(w for c in self.concepts for w in c.words)
 
 
 # PostgreSQL: the taxonomy's version (directory_0010: raised by every statement that changes
