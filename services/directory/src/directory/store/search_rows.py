@@ -4,9 +4,10 @@ words, filters and radius through its indexes. PostgreSQL: one GIN index on the 
 (the listing's words, and its terms as lexemes), the facet values and the location's grid
 cell, so that words, needs, language and radius are one index scan (directory_0008); GIN on
 the terms and a b-tree on latitude and longitude for taxonomy filters and wide radii.
-The table is kept in the order of the rows' cells (directory_0009, ``CLUSTER``), so that
-the rows a radius finds lie on few pages; rows rebuilt later go wherever there is room
-until the table is clustered again.
+The table is kept in the order of the rows' cells and, within a cell, of their terms
+(directory_0009, directory_0012, ``CLUSTER``), so that the rows a need finds within a radius
+lie on few pages; rows rebuilt later go wherever there is room until the table is
+clustered again.
 SQLite (directory_0007): facet values and term ids as strings of items each closed by a
 unit separator (``SEPARATOR``), the words through FTS5, a b-tree on latitude and longitude.
 
