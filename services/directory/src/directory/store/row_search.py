@@ -20,6 +20,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from carethread.db import UtcDateTime
 from directory.domain.geo import EARTH_RADIUS_KM, box_around, cells_around
+from directory.domain.search import Concept
 from directory.store.facets import no_facets
 from directory.store.results import Place, Summary
 from directory.store.search_clauses import age_conditions, offer_conditions, opening_conditions
@@ -159,21 +160,27 @@ def _text_conditions(c: Criteria, s: _Statement) -> list[str]:
     if c.plan.words:
         out.append(_matches(" & ".join(f"{w}:*" for w in c.plan.words), s))
     for concept, term_ids in zip(c.plan.concepts, c.concept_term_ids, strict=True):
-        # Lexemes as tsquery text: ids, and phrases' words (a-z, 0-9), need no escaping.
-        lexemes = [f"'{TAG_LEXEME}{t}'" for t in term_ids]
-        asked = []
-        for phrase in concept.phrases:
-            if phrase in c.indexed_phrases:
-                lexemes.append(f"'{PHRASE_LEXEME}{' '.join(phrase)}'")
-            else:
-                asked.append(phrase_postgres(phrase))
-        queries = []
-        if asked:
-            queries.append(f"to_tsquery('english'::regconfig, {s.bind(' | '.join(asked))})")
-        if lexemes:
-            queries.append(f"CAST({s.bind(' | '.join(lexemes))} AS tsquery)")
-        out.append(f"search_vector @@ ({' || '.join(queries)})")
+        out.append(f"search_vector @@ ({_need(concept, term_ids, c.indexed_phrases, s)})")
     return out
+
+
+def _need(
+    concept: Concept,
+    term_ids: Sequence[uuid.UUID],
+    indexed: frozenset[tuple[str, ...]],
+    s: _Statement,
+) -> str:
+    """A need's tsquery: its terms' and indexed phrases' lexemes (tsquery text: ids, and
+    phrases' words, a-z and 0-9, need no escaping), or its other phrases as words."""
+    lexemes = [f"'{TAG_LEXEME}{t}'" for t in term_ids]
+    lexemes += [f"'{PHRASE_LEXEME}{' '.join(p)}'" for p in concept.phrases if p in indexed]
+    asked = [phrase_postgres(p) for p in concept.phrases if p not in indexed]
+    queries = []
+    if asked:
+        queries.append(f"to_tsquery('english'::regconfig, {s.bind(' | '.join(asked))})")
+    if lexemes:
+        queries.append(f"CAST({s.bind(' | '.join(lexemes))} AS tsquery)")
+    return " || ".join(queries)
 
 
 def _distance(c: Criteria, s: _Statement) -> str:

@@ -146,12 +146,11 @@ _ROWS_WITH_VERSION = text(
 
 @dataclass
 class _Read:
-    """The last taxonomy read from a database: its rows, their version and the phrases the
-    search rows carry (PostgreSQL), its terms."""
+    """The last taxonomy read from a database: its rows, their version (PostgreSQL), its
+    terms (with the phrases the search rows carry)."""
 
     rows: list[tuple[Any, ...]]
     version: str | None
-    indexed_phrases: frozenset[tuple[str, ...]]
     terms: Terms
 
 
@@ -177,14 +176,14 @@ async def load_terms(session: AsyncSession, version: str | None = None) -> Terms
     if version is not None and last is not None and last.version == version:
         return last.terms
     rows, read_version, indexed = await _read_rows(session)
-    if last is not None and last.rows == rows and last.indexed_phrases == indexed:
+    if last is not None and last.rows == rows and last.terms.indexed_phrases == indexed:
         terms = last.terms
     else:
         terms = Terms(
             [Term(i, code, name, up, tuple(syn or ())) for i, code, name, up, syn in rows],
             indexed,
         )
-    _last.set(session, _Read(rows, read_version, indexed, terms))
+    _last.set(session, _Read(rows, read_version, terms))
     return terms
 
 
