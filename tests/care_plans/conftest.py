@@ -19,8 +19,8 @@ from carethread.db import create_engine, session_factory
 from carethread.db.tables import OutboxRow
 from carethread.messaging import InMemoryBroker
 from carethread.nhs import synthetic_nhs_numbers
-from carethread.settings import AuthSettings, KafkaSettings
-from carethread.testing.apps import running
+from carethread.settings import AuthSettings
+from carethread.testing.apps import running, settings_for_test
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 GP_TEAM, GP_ORG = "gp-archway", "F83004"  # Archway Medical Centre
@@ -148,13 +148,7 @@ async def outbox(database_url: str) -> list[OutboxRow]:
 
 @pytest.fixture
 def care_plans_settings(database_url: str, auth: AuthSettings) -> CarePlansSettings:
-    return CarePlansSettings(
-        database_url=database_url,
-        auth=auth,
-        kafka=KafkaSettings(topic_prefix="test."),
-        max_body_bytes=512_000,
-        log_json=False,
-    )
+    return settings_for_test(CarePlansSettings, database_url, auth, max_body_bytes=512_000)
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ import pytest
 
 from carethread.messaging import InMemoryBroker
 from carethread.settings import AuthSettings
-from carethread.testing.apps import running
+from carethread.testing.apps import running, settings_for_test
 from directory.app import create_app
 from directory.settings import DirectorySettings
-from tests.directory.support import settings_on
 
 
 @pytest.fixture
 def directory_settings(database_url: str, auth: AuthSettings) -> DirectorySettings:
-    return settings_on(database_url, auth)
+    return settings_for_test(DirectorySettings, database_url, auth)
 
 
 @pytest.fixture

@@ -10,19 +10,8 @@ from sqlalchemy import select
 
 from carethread.db import create_engine, session_factory
 from carethread.db.tables import OutboxRow
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings
 from carethread.testing.apps import bearer
-from directory.settings import DirectorySettings
-
-
-def settings_on(database_url: str, auth: AuthSettings) -> DirectorySettings:
-    """The directory's settings for a test on ``database_url``."""
-    return DirectorySettings(
-        database_url=database_url,
-        auth=auth,
-        kafka=KafkaSettings(topic_prefix="test."),
-        log_json=False,
-    )
 
 
 def curator(auth: AuthSettings, sub: str = "curator.one") -> dict[str, str]:

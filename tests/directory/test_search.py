@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import directory
-from carethread.db import create_engine
 from carethread.messaging import InMemoryBroker
 from carethread.settings import AuthSettings
-from carethread.testing.apps import running
+from carethread.testing.apps import running, settings_for_test
+from carethread.testing.databases import connection_of_another_process
 from directory.app import create_app
 from directory.domain.geo import haversine_km
 from directory.places import find_postcode
@@ -30,7 +30,7 @@ from directory.settings import DirectorySettings
 from directory.store import search as search_store
 from directory.store.tables import TaxonomyTermRow
 from directory.store.taxonomy import load_terms
-from tests.directory.support import curator, listing, settings_on
+from tests.directory.support import curator, listing
 
 SEARCH = "/api/v1/services/search"
 MIGRATIONS = Path(directory.__file__).parent / "migrations"
@@ -47,7 +47,9 @@ class Running:
 @pytest.fixture
 async def postgres_directory(postgres_url: str, auth: AuthSettings) -> AsyncIterator[Running]:
     """The directory on its own PostgreSQL database (migrated), for what only it does."""
-    app = create_app(settings_on(postgres_url, auth), broker=InMemoryBroker())
+    app = create_app(
+        settings_for_test(DirectorySettings, postgres_url, auth), broker=InMemoryBroker()
+    )
     async with running(app) as client:
         yield Running(app, client, postgres_url)
 
@@ -184,15 +186,11 @@ async def test_a_synonym_another_replica_adds_is_understood_by_the_next_search(
     first = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
     assert first["query"]["needs"] == []
     assert first["items"] == []
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            befriending = TaxonomyTermRow.__table__.c.code == "befriending"
-            await connection.execute(
-                update(TaxonomyTermRow).where(befriending).values(synonyms=["befriender", "pals"])
-            )
-    finally:
-        await engine.dispose()
+    async with connection_of_another_process(database_url) as connection:
+        befriending = TaxonomyTermRow.__table__.c.code == "befriending"
+        await connection.execute(
+            update(TaxonomyTermRow).where(befriending).values(synonyms=["befriender", "pals"])
+        )
     after = (await directory_client.get(SEARCH, params={"q": "pals"})).json()
     assert len(after["query"]["needs"]) == 1
     assert [i["name"] for i in after["items"]] == ["Archway Befriending"]
@@ -205,38 +203,32 @@ async def test_the_taxonomys_version_moves_with_what_a_search_reads_of_it(
     # A search knows its terms are the taxonomy's by its version (directory_0010's
     # triggers), whoever writes the terms; an import's rewrite of them as they were
     # must not make every replica read them again.
-    engine = create_engine(postgres_directory.database_url)
     T = TaxonomyTermRow.__table__
     assert isinstance(T, Table)
     befriending = T.c.code == "befriending"
-    try:
-        async with engine.begin() as connection:
+    async with connection_of_another_process(postgres_directory.database_url) as connection:
 
-            async def version() -> int:
-                return int(await connection.scalar(text("SELECT version FROM taxonomy_version")))
+        async def version() -> int:
+            return int(await connection.scalar(text("SELECT version FROM taxonomy_version")))
 
-            before = await version()
-            rows = [dict(r._mapping) for r in await connection.execute(T.select())]
-            rewrite = insert(T).values(rows)
-            columns = {c.name: rewrite.excluded[c.name] for c in T.c if c.name != "id"}
-            await connection.execute(
-                rewrite.on_conflict_do_update(index_elements=["id"], set_=columns)
-            )
-            await connection.execute(update(T).where(befriending).values(description="Visits."))
-            assert await version() == before
-            await connection.execute(update(T).where(befriending).values(synonyms=["pals"]))
-            assert await version() == before + 1
-            new_term = {
-                "id": uuid.uuid4(),
-                "name": "Chess clubs",
-                "description": "",
-                "synonyms": [],
-            }
-            await connection.execute(insert(T).values(new_term))
-            await connection.execute(delete(T).where(T.c.id == new_term["id"]))
-            assert await version() == before + 3
-    finally:
-        await engine.dispose()
+        before = await version()
+        rows = [dict(r._mapping) for r in await connection.execute(T.select())]
+        rewrite = insert(T).values(rows)
+        columns = {c.name: rewrite.excluded[c.name] for c in T.c if c.name != "id"}
+        await connection.execute(rewrite.on_conflict_do_update(index_elements=["id"], set_=columns))
+        await connection.execute(update(T).where(befriending).values(description="Visits."))
+        assert await version() == before
+        await connection.execute(update(T).where(befriending).values(synonyms=["pals"]))
+        assert await version() == before + 1
+        new_term = {
+            "id": uuid.uuid4(),
+            "name": "Chess clubs",
+            "description": "",
+            "synonyms": [],
+        }
+        await connection.execute(insert(T).values(new_term))
+        await connection.execute(delete(T).where(T.c.id == new_term["id"]))
+        assert await version() == before + 3
 
 
 async def test_a_word_a_listing_of_another_replica_starts_using_is_taken_as_written(
@@ -371,19 +363,15 @@ async def test_the_taxonomys_phrases_are_lexemes_of_the_rows_whose_words_hold_th
         terms = await load_terms(uow.session)
     spoken = {p for c in terms.concepts for p in c.phrases if len(p) > 1}
     assert terms.indexed_phrases == spoken  # one tokenisation, in SQL and in Python
-    engine = create_engine(postgres_directory.database_url)
     meals = TaxonomyTermRow.__table__.c.code == "community-meals"
-    try:
-        async with engine.begin() as connection:
-            carried = await _phrases_as_the_rows_carry_them(connection)
-            assert set(carried) == {" ".join(p) for p in spoken}
-            assert "tea dance" not in carried
-            await connection.execute(
-                update(TaxonomyTermRow).where(meals).values(synonyms=["tea dance"])
-            )
-            assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 1
-    finally:
-        await engine.dispose()
+    async with connection_of_another_process(postgres_directory.database_url) as connection:
+        carried = await _phrases_as_the_rows_carry_them(connection)
+        assert set(carried) == {" ".join(p) for p in spoken}
+        assert "tea dance" not in carried
+        await connection.execute(
+            update(TaxonomyTermRow).where(meals).values(synonyms=["tea dance"])
+        )
+        assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 1
     asked: list[dict[str, Any]] = []
 
     def seen(_: Connection, __: object, statement: str, parameters: Any, *___: object) -> None:
@@ -397,14 +385,10 @@ async def test_the_taxonomys_phrases_are_lexemes_of_the_rows_whose_words_hold_th
     r = await client.post("/api/v1/services", json=later, headers=curator(auth))
     assert r.status_code == 201, r.text
     assert sorted(await names(client, q="tea dance")) == ["Holloway Tea Dance", "Lido Tea Dance"]
-    engine = create_engine(postgres_directory.database_url)
-    try:
-        async with engine.begin() as connection:
-            assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 2
-            await connection.execute(update(TaxonomyTermRow).where(meals).values(synonyms=[]))
-            assert "tea dance" not in await _phrases_as_the_rows_carry_them(connection)
-    finally:
-        await engine.dispose()
+    async with connection_of_another_process(postgres_directory.database_url) as connection:
+        assert (await _phrases_as_the_rows_carry_them(connection))["tea dance"] == 2
+        await connection.execute(update(TaxonomyTermRow).where(meals).values(synonyms=[]))
+        assert "tea dance" not in await _phrases_as_the_rows_carry_them(connection)
     # Plain words again: both words anywhere.
     assert sorted(await names(client, q="tea dance")) == [
         "Holloway Tea Dance",
@@ -612,14 +596,9 @@ async def test_listings_stored_before_the_search_rows_are_found_the_same_after(
         {"borough": "Camden", "sort": "name"},
     ]
     before = [(await directory_client.get(SEARCH, params=p)).json() for p in questions]
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_migrate_directory, "directory_0005")
-        async with engine.begin() as connection:
-            await connection.run_sync(_migrate_directory, "head")
-    finally:
-        await engine.dispose()
+    for revision in ("directory_0005", "head"):
+        async with connection_of_another_process(database_url) as connection:
+            await connection.run_sync(_migrate_directory, revision)
     after = [(await directory_client.get(SEARCH, params=p)).json() for p in questions]
     assert after == before
     assert [page["total"] for page in after] == [1, 3, 1]

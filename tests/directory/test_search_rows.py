@@ -16,8 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from carethread.messaging import InMemoryBroker
-from carethread.settings import AuthSettings, KafkaSettings
-from carethread.testing.apps import running
+from carethread.testing.apps import auth_settings, running, settings_for_test
 from carethread.testing.databases import temporary_postgres_database
 from directory import searching
 from directory.app import create_app
@@ -61,13 +60,7 @@ QUESTIONS: list[tuple[str | None, list[str], Criteria]] = [
 
 
 def _settings(url: str, tmp_path: Path) -> DirectorySettings:
-    return DirectorySettings(
-        database_url=url,
-        auth=AuthSettings(dev_key_path=tmp_path / "key.pem"),
-        kafka=KafkaSettings(topic_prefix="test."),
-        log_json=False,
-        load_demo_data=True,
-    )
+    return settings_for_test(DirectorySettings, url, auth_settings(tmp_path), load_demo_data=True)
 
 
 @pytest.fixture

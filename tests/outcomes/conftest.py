@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from carethread.db import create_engine, session_factory
 from carethread.db.tables import AuditRow, OutboxRow
 from carethread.messaging import InMemoryBroker
-from carethread.settings import AuthSettings, KafkaSettings
-from carethread.testing.apps import bearer, running
+from carethread.settings import AuthSettings
+from carethread.testing.apps import bearer, running, settings_for_test
 from outcomes.api.dependencies import clock
 from outcomes.app import create_app
 from outcomes.settings import OutcomesSettings
@@ -68,13 +68,7 @@ class Outcomes:
 
 @pytest.fixture
 def outcomes_settings(database_url: str, auth: AuthSettings) -> OutcomesSettings:
-    return OutcomesSettings(
-        database_url=database_url,
-        auth=auth,
-        kafka=KafkaSettings(topic_prefix="test."),
-        log_json=False,
-        consumer_retry_backoff_ms=10,
-    )
+    return settings_for_test(OutcomesSettings, database_url, auth, consumer_retry_backoff_ms=10)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from carethread.messaging import InMemoryBroker
-from carethread.settings import AuthSettings, KafkaSettings
-from carethread.testing.apps import running
+from carethread.settings import AuthSettings
+from carethread.testing.apps import running, settings_for_test
 from referrals.app import create_app
 from referrals.settings import ReferralsSettings
 
@@ -19,13 +19,7 @@ def memory_broker() -> InMemoryBroker:
 
 @pytest.fixture
 def referrals_settings(database_url: str, auth: AuthSettings) -> ReferralsSettings:
-    return ReferralsSettings(
-        database_url=database_url,
-        auth=auth,
-        kafka=KafkaSettings(topic_prefix="test."),
-        max_body_bytes=64_000,
-        log_json=False,
-    )
+    return settings_for_test(ReferralsSettings, database_url, auth, max_body_bytes=64_000)
 
 
 @pytest.fixture

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
 
 from carethread.auth.tokens import mint_dev_token
-from carethread.settings import AuthSettings, KafkaSettings
+from carethread.settings import AuthSettings, KafkaSettings, ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 TANSU_CLIENT = {
     "fetch_max_wait_ms": 50,
@@ -57,3 +60,15 @@ def bearer(
 
 def auth_settings(tmp: Path) -> AuthSettings:
     return AuthSettings(dev_key_path=tmp / "dev-signing-key.pem")
+
+
+def settings_for_test(kind: type[S], database_url: str, auth: AuthSettings, **overrides: Any) -> S:
+    """A service's settings for a test on ``database_url``: its own topics (``test.``), plain
+    logs, and ``overrides``."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "auth": auth,
+        "kafka": KafkaSettings(topic_prefix="test."),
+        "log_json": False,
+    }
+    return kind(**(values | overrides))

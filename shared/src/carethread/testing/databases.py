@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from carethread.db import create_engine
 
 ADMIN_URL_ENV = "CARETHREAD_TEST_POSTGRES_URL"
 REQUIRE_ENV = "CARETHREAD_REQUIRE_POSTGRES"
@@ -54,3 +57,15 @@ async def temporary_postgres_database(prefix: str = "ct_test") -> AsyncIterator[
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def connection_of_another_process(database_url: str) -> AsyncIterator[AsyncConnection]:
+    """A connection to ``database_url`` of its own engine, as another process would have, in
+    one transaction committed at the end; the engine disposed afterwards."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            yield connection
+    finally:
+        await engine.dispose()
